@@ -1,0 +1,17 @@
+"""Fixtures shared by the claim modules."""
+import pytest
+
+
+@pytest.fixture
+def judge(request, ctx):
+    """judge(reading_id, verdict): the test passes only on a supported verdict.
+
+    A module may list readings that are established, measured non-supports at
+    a scale in KNOWN = {(scale, reading_id): "measured reason"}; those run as
+    strict xfails, so they never show as a pass and an unexpected pass fails."""
+    def _judge(reading_id, verdict):
+        known = getattr(request.module, "KNOWN", {}).get((ctx.scale.name, reading_id))
+        if known:
+            request.applymarker(pytest.mark.xfail(strict=True, reason=known))
+        assert verdict.supported, f"{reading_id}: {verdict}"
+    return _judge

@@ -1,0 +1,155 @@
+"""The run cache, shared by every claim, every xdist worker and every session.
+
+An entry is one file `<dir>/runs/<key>.run`:  b"BSC<schema> <sha256>\n" + a
+torch.save payload {"record": plain data, "tensors": {name: [tensor, ...]}}.
+Writes go to a temp file that is fsynced and renamed, so a crash never leaves
+half an entry under the final name; reads verify the checksum, so a damaged
+entry is reported, deleted and recomputed rather than trusted.
+
+A per-key file lock makes concurrent processes that need the same run compute
+it once: the first takes the lock and trains, the others wait and then read.
+`ensure` lets several workers that need the same list of runs share it out:
+each takes the first run nobody holds (non-blocking lock), and only waits when
+every remaining run is being computed by someone else.
+"""
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+import torch
+from filelock import FileLock, Timeout
+
+from . import HARNESS_VERSION
+from .errors import ConfigError
+
+SCHEMA = 1
+MAGIC = b"BSC%d " % SCHEMA
+
+
+class CorruptEntry(Exception):
+    pass
+
+
+def spec_key(spec, device_kind: str) -> str:
+    """Hash of the spec's fields, its type, the harness and torch versions and
+    the device kind (cpu/cuda): anything that could change the numbers."""
+    fields = asdict(spec) if is_dataclass(spec) else dict(spec)
+    blob = json.dumps({"type": type(spec).__name__, "fields": fields, "harness": HARNESS_VERSION,
+                       "torch": torch.__version__, "device": device_kind}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+class RunCache:
+    def __init__(self, root, refresh_since: float | None = None, events=None):
+        self.root = Path(root)
+        self.dir = self.root / "runs"
+        self.locks = self.root / "locks"
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.locks.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=self.dir, delete=True)
+            probe.close()
+        except OSError as e:
+            raise ConfigError(f"cache dir {self.root} is not writable ({e.strerror}): "
+                              f"pass --cache-dir <writable dir> or set BSC_CACHE_DIR") from e
+        # --refresh: entries written before this time (the session's start) are
+        # stale; a time rather than a flag so that xdist workers agree on it.
+        self.refresh_since = refresh_since
+        self.events = events or (lambda **kw: None)
+
+    def path(self, key):
+        return self.dir / f"{key}.run"
+
+    # -- entries -----------------------------------------------------------
+    def read(self, key):
+        """The entry, or None if absent. Raises CorruptEntry on a bad file."""
+        p = self.path(key)
+        try:
+            blob = p.read_bytes()
+        except FileNotFoundError:
+            return None
+        head, _, payload = blob.partition(b"\n")
+        if not head.startswith(MAGIC) or head[len(MAGIC):].decode(errors="replace") != hashlib.sha256(payload).hexdigest():
+            raise CorruptEntry(f"{p}: bad header or checksum")
+        try:
+            return torch.load(io.BytesIO(payload), weights_only=True)
+        except Exception as e:  # a payload that hashes right but will not load: treat as corrupt
+            raise CorruptEntry(f"{p}: {e}") from e
+
+    def write(self, key, entry):
+        buf = io.BytesIO()
+        torch.save(entry, buf)
+        payload = buf.getvalue()
+        head = MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(head + payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _valid(self, key):
+        """The entry if present and sound; a corrupt one is deleted with a warning."""
+        if self.refresh_since is not None:
+            try:
+                if self.path(key).stat().st_mtime < self.refresh_since:
+                    return None
+            except FileNotFoundError:
+                return None
+        try:
+            return self.read(key)
+        except CorruptEntry as e:
+            warnings.warn(f"corrupt cache entry recomputed: {e}", RuntimeWarning, stacklevel=3)
+            self.path(key).unlink(missing_ok=True)
+            return None
+
+    def _lock(self, key, timeout):
+        return FileLock(str(self.locks / f"{key}.lock"), timeout=timeout)
+
+    def _compute_locked(self, key, compute, desc):
+        entry = self._valid(key)  # someone may have finished it while we waited
+        if entry is not None:
+            self.events(event="cached", key=key, desc=desc)
+            return entry
+        t0 = time.perf_counter()
+        entry = compute()
+        self.write(key, entry)
+        self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0)
+        return entry
+
+    # -- the two ways in -----------------------------------------------------
+    def get(self, key, compute, desc=""):
+        """The entry for key, computing it (once across processes) if needed."""
+        entry = self._valid(key)
+        if entry is not None:
+            self.events(event="cached", key=key, desc=desc)
+            return entry
+        with self._lock(key, timeout=-1):
+            return self._compute_locked(key, compute, desc)
+
+    def ensure(self, jobs):
+        """jobs: list of (key, compute, desc). Computes the missing ones, taking
+        free ones first so that processes sharing the list split the work."""
+        pending = [j for j in jobs if self._valid(j[0]) is None]
+        while pending:
+            for job in list(pending):
+                key, compute, desc = job
+                try:
+                    with self._lock(key, timeout=0):
+                        self._compute_locked(key, compute, desc)
+                    pending.remove(job)
+                except Timeout:
+                    continue  # another process holds it: try the next one
+            if pending:  # everything left is being computed elsewhere: wait for one
+                key, compute, desc = pending.pop(0)
+                self.get(key, compute, desc)

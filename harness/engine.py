@@ -1,0 +1,85 @@
+"""Hand-derived forward and backward passes of the MLP, with fused updates.
+
+Why not autograd + optim.SGD: for this tiny network the per-step overhead of
+autograd, zero_grad and a separate optimizer pass is a large share of a step.
+Here SGD folds the gradient into the update (`W.addmm_(g.T, h, alpha=-lr)`),
+so a step is six matmuls and no gradient buffers. tests/test_engine.py checks
+every gradient against autograd.
+
+Loss: mean over the batch of cross-entropy (log-softmax + NLL), as in PyTorch's
+default and the post's "loss averaged over the batch".
+"""
+import torch
+
+
+def forward(params, x):
+    """Logits and the two hidden activations (post-ReLU)."""
+    W1, b1, W2, b2, W3, b3 = params
+    h1 = torch.addmm(b1, x, W1.t()).relu_()
+    h2 = torch.addmm(b2, h1, W2.t()).relu_()
+    return torch.addmm(b3, h2, W3.t()), h1, h2
+
+
+def _dlogits(z, y, scale):
+    """d(loss)/d(logits) = (softmax - onehot) * scale, computed in place of softmax."""
+    p = torch.softmax(z, dim=1)
+    p[torch.arange(len(y), device=y.device), y] -= 1.0
+    return p.mul_(scale)
+
+
+def grads(params, x, y, reduction: str = "mean"):
+    """Gradients of the batch loss w.r.t. [W1, b1, W2, b2, W3, b3]."""
+    W1, b1, W2, b2, W3, b3 = params
+    z, h1, h2 = forward(params, x)
+    dz = _dlogits(z, y, 1.0 / len(y) if reduction == "mean" else 1.0)
+    dh2 = (dz @ W3).mul_(h2 > 0)
+    dh1 = (dh2 @ W2).mul_(h1 > 0)
+    return [dh1.t() @ x, dh1.sum(0), dh2.t() @ h1, dh2.sum(0), dz.t() @ h2, dz.sum(0)]
+
+
+def sgd_step(params, x, y, lr: float):
+    """One in-place SGD step on the batch-mean loss. Each layer's input
+    gradient is taken before that layer's weights are overwritten."""
+    W1, b1, W2, b2, W3, b3 = params
+    z, h1, h2 = forward(params, x)
+    dz = _dlogits(z, y, 1.0 / len(y))
+    dh2 = (dz @ W3).mul_(h2 > 0)
+    W3.addmm_(dz.t(), h2, alpha=-lr)
+    b3.sub_(dz.sum(0), alpha=lr)
+    dh1 = (dh2 @ W2).mul_(h1 > 0)
+    W2.addmm_(dh2.t(), h1, alpha=-lr)
+    b2.sub_(dh2.sum(0), alpha=lr)
+    W1.addmm_(dh1.t(), x, alpha=-lr)
+    b1.sub_(dh1.sum(0), alpha=lr)
+
+
+class Adam:
+    """torch.optim.Adam's update (no weight decay, no amsgrad) on our flat params,
+    with the same defaults: betas (0.9, 0.999), eps 1e-8."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    def step(self, x, y):
+        b1, b2 = self.betas
+        self.t += 1
+        bc1, bc2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        for p, g, m, v in zip(self.params, grads(self.params, x, y), self.m, self.v):
+            m.lerp_(g, 1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v.sqrt() / bc2 ** 0.5).add_(self.eps)
+            p.addcdiv_(m, denom, value=-self.lr / bc1)
+
+
+@torch.no_grad()
+def evaluate(params, x, y, chunk: int = 4096):
+    """(mean cross-entropy, accuracy) over a dataset, in chunks to bound memory."""
+    loss, correct = 0.0, 0
+    for i in range(0, len(x), chunk):
+        z, _, _ = forward(params, x[i:i + chunk])
+        yy = y[i:i + chunk]
+        loss += torch.nn.functional.cross_entropy(z, yy, reduction="sum").item()
+        correct += (z.argmax(1) == yy).sum().item()
+    return loss / len(x), correct / len(x)

@@ -1,0 +1,33 @@
+"""The runs the claims share, built in one place so that two claims asking for
+"BS1024 at lr 0.01 for 30 epochs, seed 3" get the same RunConfig, hence the
+same cache entry, and the run is trained once."""
+from .scales import Scale
+from .trainer import Phase, RunConfig
+
+# The gradient experiment (F4-F7) starts from the BS1024 lr 0.01 reference run
+# after 2 (early) and 30 (late) epochs. That run keeps those two snapshots, so
+# the sampler reads them from F1's run instead of training again.
+GRAD_START_BS, GRAD_START_LR = 1024, 0.01
+
+
+def grad_start_epochs(scale: Scale) -> tuple[int, int]:
+    return scale.epochs(2), scale.epochs(30)
+
+
+def schedule(scale: Scale, seed: int, phases, optimizer="sgd", **protocol) -> RunConfig:
+    """phases: [(paper_epochs, batch_size, lr), ...]; epochs follow the scale."""
+    ph = tuple(Phase(scale.epochs(e), bs, lr) for e, bs, lr in phases)
+    total = sum(p.epochs for p in ph)
+    snaps = ()
+    if optimizer == "sgd" and [(e, bs, lr) for e, bs, lr in phases] == [(30, GRAD_START_BS, GRAD_START_LR)]:
+        snaps = grad_start_epochs(scale)
+    return RunConfig(phases=ph, seed=seed, optimizer=optimizer, eval_every=scale.eval_every(total),
+                     snapshots=snaps, **scale.protocol(), **protocol)
+
+
+def sgd(scale: Scale, bs: int, lr: float, seed: int, epochs: int = 30, **protocol) -> RunConfig:
+    return schedule(scale, seed, [(epochs, bs, lr)], **protocol)
+
+
+def adam(scale: Scale, bs: int, lr: float, seed: int, epochs: int = 30, **protocol) -> RunConfig:
+    return schedule(scale, seed, [(epochs, bs, lr)], optimizer="adam", **protocol)

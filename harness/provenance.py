@@ -1,0 +1,43 @@
+"""What produced a number: versions, commit, device, threads."""
+import functools
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import HARNESS_VERSION, __version__
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return platform.processor() or platform.machine()
+
+
+def collect(device: str) -> dict:
+    try:
+        import torchvision
+        tv = torchvision.__version__
+    except ImportError:  # pragma: no cover
+        tv = "missing"
+    return {
+        "package": __version__, "harness": HARNESS_VERSION, "commit": git_commit(),
+        "python": platform.python_version(), "torch": str(torch.__version__), "torchvision": str(tv),
+        "numpy": str(np.__version__), "device": device, "device_name": device_name(device),
+        "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "host": platform.node(),
+    }

@@ -1,0 +1,43 @@
+"""Named scales. `paper` is the post's own protocol; `quick` is a documented
+CPU scale for laptops and CI: a fixed 8000-image subset of the training set,
+one fifth of the epochs (30 -> 6, 2 -> 1, 480 -> 96), 4000-image evaluation
+subsets and fewer gradient trials. The ratios the findings depend on (batch
+sizes, learning rates, steps of BS1024 x16 epochs = steps of BS64) are kept,
+so every claim is judged at both scales by the same rule."""
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    train_subset: int | None
+    test_subset: int | None
+    train_eval_subset: int | None
+    epoch_fraction: float
+    seeds: int          # default number of seeds (overridable with --seeds)
+    grad_trials: int    # gradient-experiment trials per regime
+    max_evals: int = 30  # evaluate at most this many times per run (long runs skip epochs)
+
+    def epochs(self, paper_epochs: int) -> int:
+        return max(1, round(paper_epochs * self.epoch_fraction))
+
+    def eval_every(self, total_epochs: int) -> int:
+        return max(1, -(-total_epochs // self.max_evals))
+
+    def protocol(self) -> dict:
+        """RunConfig fields that this scale fixes."""
+        return {"train_subset": self.train_subset, "test_subset": self.test_subset,
+                "train_eval_subset": self.train_eval_subset}
+
+
+PAPER = Scale("paper", None, None, 10000, 1.0, seeds=5, grad_trials=1000)
+QUICK = Scale("quick", 8000, 4000, 4000, 0.2, seeds=3, grad_trials=64)
+SCALES = {s.name: s for s in (PAPER, QUICK)}
+
+
+def get(name: str) -> Scale:
+    if name not in SCALES:
+        raise ConfigError(f"unknown scale {name!r}: choose one of {sorted(SCALES)} (--quick means quick)")
+    return SCALES[name]

@@ -1,0 +1,184 @@
+"""A run, declared as data (RunConfig), and the loop that trains it.
+
+A RunConfig describes a run completely: the cache key is its hash. Batches
+come from a seeded per-epoch permutation of device-resident tensors; there is
+no DataLoader and no per-sample Python. Each epoch records accuracy and loss
+(train and test) and the geometry the post tracks (distance from init, norms,
+per-layer cosines).
+"""
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from . import data, engine, geometry, model
+from .errors import ConfigError
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of training with one batch size and one learning rate."""
+    epochs: int
+    batch_size: int
+    lr: float
+
+    def __post_init__(self):
+        if not (isinstance(self.batch_size, int) and self.batch_size > 0):
+            raise ConfigError(f"batch size must be a positive integer, got {self.batch_size!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be a positive number, got {self.lr!r}")
+        if not (isinstance(self.epochs, int) and self.epochs > 0):
+            raise ConfigError(f"epochs must be a positive integer, got {self.epochs!r}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a training run's numbers. Protocol choices the
+    post leaves open (init, input scaling, last-batch handling) are fields,
+    recorded with every run and varied by the claims that need them."""
+    phases: tuple[Phase, ...]
+    seed: int = 0
+    optimizer: str = "sgd"
+    dataset: str = "mnist"
+    init: str = "glorot"            # "glorot" (Keras default, matches the post) | "torch"
+    scaling: str = "x255"           # "x255" | "standard" (mean/std of the train set)
+    drop_last: bool = False         # keep the short last batch, like DataLoader's default
+    train_subset: int | None = None  # a fixed random subset of the 60k (quick scale)
+    test_subset: int | None = None   # a fixed random subset of the 10k test images
+    train_eval_subset: int | None = 10000  # train accuracy measured on a fixed subset
+    eval_every: int = 1              # evaluate every k epochs (and at each phase's end)
+    snapshots: tuple[int, ...] = ()  # epochs after which to keep the parameters
+    kind: str = field(default="train", init=False)
+
+    def __post_init__(self):
+        if not self.phases:
+            raise ConfigError("a run needs at least one phase")
+        object.__setattr__(self, "phases", tuple(self.phases))
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}: choose one of {OPTIMIZERS}")
+        if self.dataset not in data.FOLDERS:
+            raise ConfigError(f"unknown dataset {self.dataset!r}: choose one of {sorted(data.FOLDERS)}")
+        if self.init not in model.INITS:
+            raise ConfigError(f"unknown init {self.init!r}: choose one of {model.INITS}")
+        if self.scaling not in data.SCALINGS:
+            raise ConfigError(f"unknown input scaling {self.scaling!r}: choose one of {data.SCALINGS}")
+        for n in (self.train_subset, self.test_subset, self.train_eval_subset):
+            if n is not None and n <= 0:
+                raise ConfigError(f"subset sizes must be positive or None, got {n}")
+        if self.eval_every < 1:
+            raise ConfigError(f"eval_every must be >= 1, got {self.eval_every}")
+        bad = [e for e in self.snapshots if not 0 <= e <= self.epochs]
+        if bad:
+            raise ConfigError(f"snapshot epochs {bad} lie outside the run's {self.epochs} epochs")
+
+    @property
+    def epochs(self) -> int:
+        return sum(p.epochs for p in self.phases)
+
+    def describe(self) -> str:
+        sched = " then ".join(f"BS{p.batch_size} lr{p.lr:g} x{p.epochs}" for p in self.phases)
+        extra = "" if (self.init, self.scaling) == ("glorot", "x255") else f" [{self.init}, {self.scaling}]"
+        return f"{self.optimizer} {sched} seed{self.seed}{extra}"
+
+    def cost(self) -> float:
+        """Samples processed, a proxy for time used to order work (largest first)."""
+        n = self.train_subset or 60000
+        return n * self.epochs * (2.0 if self.optimizer == "adam" else 1.0)
+
+    def fields(self) -> dict:
+        return asdict(self)
+
+
+def _epoch_batches(n, bs, drop_last, gen, device):
+    perm = torch.randperm(n, generator=gen).to(device)
+    stop = n - n % bs if drop_last else n
+    return [perm[i:i + bs] for i in range(0, stop, bs)]
+
+
+def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, download=False):
+    """Train one run. Returns (record, tensors): the record is plain data
+    (history per epoch, final values, divergence), tensors holds snapshots."""
+    t0 = time.perf_counter()
+    root = data.resolve_root(cfg.dataset, data_root, cache_root, download)
+    ds = data.load(cfg.dataset, cfg.scaling, device, str(root), download)
+    x_tr, y_tr = ds.x_train, ds.y_train
+    sub = data.fixed_subset(len(x_tr), cfg.train_subset, salt=0)
+    if sub is not None:
+        x_tr, y_tr = x_tr[sub.to(device)], y_tr[sub.to(device)]
+    tsub = data.fixed_subset(len(ds.x_test), cfg.test_subset, salt=1)
+    x_te, y_te = (ds.x_test, ds.y_test) if tsub is None else (ds.x_test[tsub.to(device)], ds.y_test[tsub.to(device)])
+    esub = data.fixed_subset(len(x_tr), cfg.train_eval_subset, salt=2)
+    x_ev, y_ev = (x_tr, y_tr) if esub is None else (x_tr[esub.to(device)], y_tr[esub.to(device)])
+
+    params = model.init_params(cfg.seed, cfg.init, device=device)
+    init = [p.clone() for p in params]
+    gen = torch.Generator().manual_seed(cfg.seed + 7919)  # shuffling, independent of init
+    adam = engine.Adam(params, cfg.phases[0].lr) if cfg.optimizer == "adam" else None
+
+    hist: dict[str, list] = {k: [] for k in (
+        "epoch", "step", "batch_size", "lr", "train_loss", "train_acc", "test_loss", "test_acc",
+        "w_dist", "b_dist", "w_norm", "b_norm", "w_norm_layers", "cos")}
+    tensors, diverged_at, step = {}, None, 0
+
+    def log(epoch, bs, lr, do_eval):
+        g = geometry.snapshot(params, init)
+        tr = engine.evaluate(params, x_ev, y_ev) if do_eval else (math.nan, math.nan)
+        te = engine.evaluate(params, x_te, y_te) if do_eval else (math.nan, math.nan)
+        for k, v in (("epoch", epoch), ("step", step), ("batch_size", bs), ("lr", lr),
+                     ("train_loss", tr[0]), ("train_acc", tr[1]), ("test_loss", te[0]), ("test_acc", te[1])):
+            hist[k].append(v)
+        for k, v in g.items():
+            hist[k].append(v)
+        if epoch in cfg.snapshots:
+            tensors[f"epoch{epoch}"] = [p.detach().cpu().clone() for p in params]
+        return math.isfinite(g["w_dist"]) and math.isfinite(g["b_dist"]) and not math.isnan(te[0])
+
+    log(0, 0, 0.0, True)
+    epoch = 0
+    for phase in cfg.phases:
+        if adam is not None:
+            adam.lr = phase.lr
+        for e in range(phase.epochs):
+            epoch += 1
+            for idx in _epoch_batches(len(x_tr), phase.batch_size, cfg.drop_last, gen, device):
+                if adam is None:
+                    engine.sgd_step(params, x_tr[idx], y_tr[idx], phase.lr)
+                else:
+                    adam.step(x_tr[idx], y_tr[idx])
+                step += 1
+            last = e == phase.epochs - 1
+            ok = log(epoch, phase.batch_size, phase.lr, last or epoch % cfg.eval_every == 0)
+            if progress:
+                progress(epoch, cfg.epochs, hist["test_acc"][-1], time.perf_counter() - t0)
+            if not ok:
+                diverged_at = epoch
+                break
+        if diverged_at:
+            break
+
+    record = {
+        "config": cfg.fields(),
+        "history": hist,
+        "diverged_at": diverged_at,
+        "steps": step,
+        "wall_s": time.perf_counter() - t0,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+    return record, tensors
+
+
+def final(record, key):
+    """The last evaluated value of a history column (eval may skip epochs)."""
+    vals = [v for v in record["history"][key] if not (isinstance(v, float) and math.isnan(v))]
+    return vals[-1] if vals else math.nan
+
+
+def series(records, key):
+    """(epochs, values[seed, epoch]) of a history column over runs of one config."""
+    x = records[0]["history"]["epoch"]
+    n = min(len(r["history"][key]) for r in records)  # a diverged run stops early
+    return x[:n], [r["history"][key][:n] for r in records]
