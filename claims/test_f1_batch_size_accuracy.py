@@ -56,7 +56,7 @@ def test_larger_batch_lowers_accuracy(ctx, record, judge, split):
     post = "BS64 98%, BS1024 ~96%" if split == "test" else "BS64 100%, lower for larger batches"
     record(finding="F1", reading=f"{split} accuracy falls with batch size (64/256/1024)", verdict=v,
            post=post, ours=", ".join(f"BS{bs} {m:.2f}%" for bs, m in means.items()),
-           protocol=recs[64][0]["config"] | {"phases": "see reading"}, figures=[draw(ctx, recs)])
+           protocol={k: recs[64][0]["config"][k] for k in ("init", "scaling", "drop_last", "train_subset", "test_subset")}, figures=[draw(ctx, recs)])
     judge(f"{split}-monotone", v)
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -16,23 +16,42 @@ from . import provenance, trainer
 from .cache import RunCache, spec_key
 
 
+PROGRESS_EVERY_S = 30.0  # a long epoch still reports at least this often (one line per epoch at most)
+
+
 def compute_run(cfg: trainer.RunConfig, ctx: "Context"):
     """Train one RunConfig and return its cache entry."""
     t0 = time.perf_counter()
     desc = cfg.describe()
+    last = [t0]
+    ctx.say(f"[{ctx.worker}] training {desc} ({cfg.epochs} epochs)")
 
     def progress(epoch, total, acc, elapsed):
-        if ctx.verbose_progress and (epoch == total or epoch % max(1, total // 10) == 0):
+        now = time.perf_counter()
+        if ctx.verbose_progress and (epoch == total or epoch % max(1, total // 10) == 0
+                                     or now - last[0] >= PROGRESS_EVERY_S):
+            last[0] = now
             left = elapsed / epoch * (total - epoch)
             acc_s = f"test acc {acc:.4f}" if acc == acc else "test acc -"
             ctx.say(f"[{ctx.worker}] {desc}: epoch {epoch}/{total}, {acc_s}, {elapsed:.0f}s, ~{left:.0f}s left")
 
     record, tensors = trainer.train(cfg, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download)
-    record["provenance"] = provenance.collect(ctx.device) | {"seed": cfg.seed, "scale": ctx.scale.name}
+    record["provenance"] = provenance.collect(ctx.device) | {
+        "seed": cfg.seed, "scale": ctx.scale.name, "scale_protocol": _scale_fields(ctx.scale),
+        "protocol": cfg.fields(), "cache_key": ctx.key(cfg), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     record["wall_s"] = time.perf_counter() - t0
+    record["provenance"]["wall_s"] = record["wall_s"]
     if record["diverged_at"]:
-        ctx.say(f"[{ctx.worker}] {desc}: DIVERGED at epoch {record['diverged_at']} (loss not finite)")
+        ctx.say(f"[{ctx.worker}] {desc}: DIVERGED at epoch {record['diverged_at']} (loss or weights NaN/inf); "
+                f"recorded as diverged, training stopped")
     return {"record": record, "tensors": tensors}
+
+
+def _scale_fields(scale) -> dict:
+    try:
+        return asdict(scale)
+    except TypeError:
+        return {"name": getattr(scale, "name", str(scale))}
 
 
 @dataclass
@@ -48,13 +67,29 @@ class Context:
     download: bool = False
     verbose_progress: bool = True
     worker: str = field(default_factory=lambda: os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    # where progress lines go: conftest passes one that gets past pytest's capture
+    # (with or without xdist); the default writes to the process's real stderr
+    out: "object" = None
+    progress_log: Path | None = None  # every progress line is also appended here (tail -f it)
 
     def __post_init__(self):
         self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event)
+        self.diverged_seen: list[tuple[str, int]] = []  # diverged runs the current test read
 
     def say(self, msg):
-        # Under xdist a worker's stdout is captured; its real stderr reaches the terminal.
-        print(msg, file=sys.__stderr__, flush=True)
+        try:
+            if self.out is not None:
+                self.out(msg)
+            else:
+                print(msg, file=sys.__stderr__, flush=True)
+        except (OSError, ValueError):  # a closed terminal must not fail a run
+            pass
+        if self.progress_log is not None:
+            try:
+                with open(self.progress_log, "a") as f:
+                    f.write(f"{time.strftime('%H:%M:%S')} {msg}\n")
+            except OSError:
+                pass
 
     def _event(self, **kw):
         if self.events_path is None:
@@ -65,7 +100,12 @@ class Context:
 
     @property
     def device_kind(self):
-        return torch.device(self.device).type
+        """Part of every cache key. On the CPU the intra-op thread count changes
+        how BLAS splits a matmul, hence the last bits of every step, and so the
+        trajectory: a key names the thread count, so that one key always means
+        one set of numbers (a CI run with -n 2 reproduces a local -n 2 run)."""
+        kind = torch.device(self.device).type
+        return f"{kind}-{torch.get_num_threads()}threads" if kind == "cpu" else kind
 
     def key(self, spec):
         return spec_key(spec, self.device_kind)
@@ -85,7 +125,13 @@ class Context:
         """The cache entries of specs, in order, computing what is missing."""
         specs = list(specs)
         self.prefetch(specs)
-        return [self.cache.get(*self._job(s)) for s in specs]
+        out = [self.cache.get(*self._job(s)) for s in specs]
+        for s, e in zip(specs, out):
+            rec = e.get("record") if isinstance(e, dict) else None
+            at = rec.get("diverged_at") if isinstance(rec, dict) else None
+            if at and (s.describe(), at) not in self.diverged_seen:
+                self.diverged_seen.append((s.describe(), at))
+        return out
 
     def records(self, specs):
         return [e["record"] for e in self.results(specs)]

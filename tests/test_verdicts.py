@@ -1,0 +1,82 @@
+"""Every rule, on synthetic data chosen to give each of the three verdicts."""
+import math
+
+import numpy as np
+import pytest
+
+from harness import verdicts as V
+
+rng = np.random.default_rng(0)
+A_HIGH = [98.0, 98.1, 97.9, 98.05, 97.95]
+A_LOW = [96.0, 96.1, 95.9, 96.05, 95.95]
+A_NOISY = [97.0, 99.0, 95.0, 98.5, 96.0]
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    (A_HIGH, A_LOW, "supported"),
+    (A_LOW, A_HIGH, "contradicted"),
+    (A_NOISY, A_HIGH, "inconclusive"),
+])
+def test_superiority(a, b, expected):
+    v = V.superiority(a, b)
+    assert v.verdict == expected, v
+    assert v.effect == pytest.approx(np.mean(a) - np.mean(b))
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ([98.0, 98.1, 97.9, 98.05, 97.95], A_HIGH, "supported"),   # equal: above -delta
+    (A_LOW, A_HIGH, "contradicted"),                           # 2 points worse, delta 0.5
+    ([97.0, 98.6, 96.9, 98.4, 97.6], A_HIGH, "inconclusive"),   # straddles -0.5
+])
+def test_noninferiority(a, b, expected):
+    assert V.noninferiority(a, b, delta=0.5).verdict == expected
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ([98.0, 98.1, 97.9, 98.05, 97.95], A_HIGH, "supported"),
+    (A_LOW, A_HIGH, "contradicted"),
+    (A_NOISY, A_HIGH, "inconclusive"),
+])
+def test_equivalence_tost(a, b, expected):
+    assert V.equivalence(a, b, delta=0.5).verdict == expected
+
+
+@pytest.mark.parametrize("groups, expected", [
+    ([[1.0, 1.1, 0.9], [2.0, 2.1, 1.9], [3.0, 3.1, 2.9]], "supported"),
+    ([[3.0, 3.1, 2.9], [2.0, 2.1, 1.9], [1.0, 1.1, 0.9]], "contradicted"),
+    ([[1.0, 1.1, 0.9], [3.0, 3.1, 2.9], [2.0, 2.1, 1.9]], "contradicted"),   # a significant reversal
+    ([[1.0, 3.0, 0.5], [2.0, 0.1, 3.0], [1.5, 2.9, 0.2]], "inconclusive"),
+])
+def test_monotone_increasing(groups, expected):
+    v = V.monotone([1, 2, 3], groups, increasing=True)
+    assert v.verdict == expected, v
+
+
+def test_monotone_decreasing_signs_the_effect():
+    v = V.monotone([64, 256, 1024], [[98, 98.1], [97, 97.2], [96, 95.9]], increasing=False)
+    assert v.supported and v.effect == pytest.approx(98.05 - 95.95)
+
+
+@pytest.mark.parametrize("ci, expected", [((0.4, 0.6), "supported"), ((0.9, 1.2), "contradicted"),
+                                          ((0.3, 0.8), "inconclusive")])
+def test_within(ci, expected):
+    assert V.within(0.5, ci, target=0.5, margin=0.2).verdict == expected
+
+
+@pytest.mark.parametrize("ci, expected", [((0.1, 0.3), "supported"), ((-0.3, -0.1), "contradicted"),
+                                          ((-0.1, 0.2), "inconclusive")])
+def test_greater_and_less_mirror(ci, expected):
+    assert V.greater(0.2, ci).verdict == expected
+    mirrored = {"supported": "contradicted", "contradicted": "supported"}.get(expected, expected)
+    assert V.less(0.2, ci).verdict == mirrored
+
+
+def test_one_seed_is_inconclusive_never_supported():
+    v = V.superiority([99.0], [90.0])
+    assert v.verdict == "inconclusive" and math.isnan(v.ci[0])
+
+
+def test_bootstrap_ci_covers_the_mean():
+    x = rng.normal(1.0, 1.0, size=400)
+    est, (lo, hi) = V.bootstrap_ci(lambda s: np.mean(s), x)
+    assert lo < est < hi and lo < 1.0 < hi and hi - lo < 0.3
