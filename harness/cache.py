@@ -2,9 +2,11 @@
 
 An entry is one file `<dir>/runs/<key>.run`:  b"BSC<schema> <sha256>\n" + a
 torch.save payload {"record": plain data, "tensors": {name: [tensor, ...]}}.
-Writes go to a temp file that is fsynced and renamed, so a crash never leaves
-half an entry under the final name; reads verify the checksum, so a damaged
-entry is reported, deleted and recomputed rather than trusted.
+Writes go to a temp file that is fsynced and renamed, so a crash (even kill -9)
+never leaves half an entry under the final name; reads verify the schema and
+the checksum, so a damaged or outdated entry is reported (a RuntimeWarning and
+a "corrupt" event that the session summary lists), deleted and recomputed
+rather than trusted. Temp files a killed writer left are swept after an hour.
 
 A per-key file lock makes concurrent processes that need the same run compute
 it once: the first takes the lock and trains, the others wait and then read.
@@ -28,8 +30,9 @@ from filelock import FileLock, Timeout
 from . import HARNESS_VERSION
 from .errors import ConfigError
 
-SCHEMA = 1
+SCHEMA = 1  # bump when the entry layout changes: older entries then read as stale and are recomputed
 MAGIC = b"BSC%d " % SCHEMA
+STALE_TMP_S = 3600  # a temp file this old was left by a killed writer: remove it
 
 
 class CorruptEntry(Exception):
@@ -43,6 +46,11 @@ def spec_key(spec, device_kind: str) -> str:
     blob = json.dumps({"type": type(spec).__name__, "fields": fields, "harness": HARNESS_VERSION,
                        "torch": torch.__version__, "device": device_kind}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _diverged_at(entry):
+    rec = entry.get("record") if isinstance(entry, dict) else None
+    return rec.get("diverged_at") if isinstance(rec, dict) else None
 
 
 class RunCache:
@@ -62,6 +70,18 @@ class RunCache:
         # stale; a time rather than a flag so that xdist workers agree on it.
         self.refresh_since = refresh_since
         self.events = events or (lambda **kw: None)
+        self._sweep()
+
+    def _sweep(self):
+        """Remove temp files that a killed writer left behind (never a live one:
+        a write takes seconds, these are an hour old)."""
+        now = time.time()
+        for t in self.dir.glob(".*.tmp"):
+            try:
+                if now - t.stat().st_mtime > STALE_TMP_S:
+                    t.unlink()
+            except OSError:
+                pass
 
     def path(self, key):
         return self.dir / f"{key}.run"
@@ -75,8 +95,13 @@ class RunCache:
         except FileNotFoundError:
             return None
         head, _, payload = blob.partition(b"\n")
-        if not head.startswith(MAGIC) or head[len(MAGIC):].decode(errors="replace") != hashlib.sha256(payload).hexdigest():
-            raise CorruptEntry(f"{p}: bad header or checksum")
+        if not head.startswith(MAGIC):
+            if head[:3] == b"BSC" and head[3:].split(b" ")[0].isdigit():
+                raise CorruptEntry(f"{p}: written with cache schema {int(head[3:].split(b' ')[0])}, "
+                                   f"this harness reads schema {SCHEMA}")
+            raise CorruptEntry(f"{p}: not a cache entry (bad header)")
+        if head[len(MAGIC):].decode(errors="replace") != hashlib.sha256(payload).hexdigest():
+            raise CorruptEntry(f"{p}: sha256 mismatch (truncated or damaged: {len(blob)} bytes)")
         try:
             return torch.load(io.BytesIO(payload), weights_only=True)
         except Exception as e:  # a payload that hashes right but will not load: treat as corrupt
@@ -93,6 +118,7 @@ class RunCache:
                 f.write(head + payload)
                 f.flush()
                 os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the entry from other users sharing the cache
             os.replace(tmp, self.path(key))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -110,6 +136,7 @@ class RunCache:
             return self.read(key)
         except CorruptEntry as e:
             warnings.warn(f"corrupt cache entry recomputed: {e}", RuntimeWarning, stacklevel=3)
+            self.events(event="corrupt", key=key, error=str(e))
             self.path(key).unlink(missing_ok=True)
             return None
 
@@ -119,12 +146,13 @@ class RunCache:
     def _compute_locked(self, key, compute, desc):
         entry = self._valid(key)  # someone may have finished it while we waited
         if entry is not None:
-            self.events(event="cached", key=key, desc=desc)
+            self.events(event="cached", key=key, desc=desc, diverged_at=_diverged_at(entry))
             return entry
         t0 = time.perf_counter()
         entry = compute()
         self.write(key, entry)
-        self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0)
+        self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0,
+                    diverged_at=_diverged_at(entry))
         return entry
 
     # -- the two ways in -----------------------------------------------------
@@ -132,7 +160,7 @@ class RunCache:
         """The entry for key, computing it (once across processes) if needed."""
         entry = self._valid(key)
         if entry is not None:
-            self.events(event="cached", key=key, desc=desc)
+            self.events(event="cached", key=key, desc=desc, diverged_at=_diverged_at(entry))
             return entry
         with self._lock(key, timeout=-1):
             return self._compute_locked(key, compute, desc)

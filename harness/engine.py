@@ -37,6 +37,19 @@ def grads(params, x, y, reduction: str = "mean"):
     return [dh1.t() @ x, dh1.sum(0), dh2.t() @ h1, dh2.sum(0), dz.t() @ h2, dz.sum(0)]
 
 
+SMALL_BATCH = 4  # at or below: rank-1 updates (addr_) beat one skinny addmm_ by up to 4x on CPU
+
+
+def _update(W, g, h, lr):
+    """W -= lr * g.T @ h, without materialising the gradient. For a handful of
+    rows BLAS handles the k=B outer product poorly; B rank-1 updates are faster."""
+    if len(g) <= SMALL_BATCH and W.device.type == "cpu":
+        for gi, hi in zip(g, h):
+            W.addr_(gi, hi, alpha=-lr)
+    else:
+        W.addmm_(g.t(), h, alpha=-lr)
+
+
 def sgd_step(params, x, y, lr: float):
     """One in-place SGD step on the batch-mean loss. Each layer's input
     gradient is taken before that layer's weights are overwritten."""
@@ -44,12 +57,12 @@ def sgd_step(params, x, y, lr: float):
     z, h1, h2 = forward(params, x)
     dz = _dlogits(z, y, 1.0 / len(y))
     dh2 = (dz @ W3).mul_(h2 > 0)
-    W3.addmm_(dz.t(), h2, alpha=-lr)
+    _update(W3, dz, h2, lr)
     b3.sub_(dz.sum(0), alpha=lr)
     dh1 = (dh2 @ W2).mul_(h1 > 0)
-    W2.addmm_(dh2.t(), h1, alpha=-lr)
+    _update(W2, dh2, h1, lr)
     b2.sub_(dh2.sum(0), alpha=lr)
-    W1.addmm_(dh1.t(), x, alpha=-lr)
+    _update(W1, dh1, x, lr)
     b1.sub_(dh1.sum(0), alpha=lr)
 
 

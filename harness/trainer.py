@@ -124,7 +124,11 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
     tensors, diverged_at, step = {}, None, 0
 
     def log(epoch, bs, lr, do_eval):
+        """Append one epoch to the history; False when the run has diverged:
+        a parameter (hence a distance) or an evaluated loss is NaN or inf."""
         g = geometry.snapshot(params, init)
+        finite = all(math.isfinite(g[k]) for k in ("w_dist", "b_dist", "w_norm", "b_norm"))
+        do_eval = do_eval or not finite  # a diverged epoch is always evaluated: no stale accuracy
         tr = engine.evaluate(params, x_ev, y_ev) if do_eval else (math.nan, math.nan)
         te = engine.evaluate(params, x_te, y_te) if do_eval else (math.nan, math.nan)
         for k, v in (("epoch", epoch), ("step", step), ("batch_size", bs), ("lr", lr),
@@ -134,7 +138,7 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
             hist[k].append(v)
         if epoch in cfg.snapshots:
             tensors[f"epoch{epoch}"] = [p.detach().cpu().clone() for p in params]
-        return math.isfinite(g["w_dist"]) and math.isfinite(g["b_dist"]) and not math.isnan(te[0])
+        return finite and (not do_eval or (math.isfinite(tr[0]) and math.isfinite(te[0])))
 
     log(0, 0, 0.0, True)
     epoch = 0

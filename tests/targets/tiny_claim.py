@@ -1,0 +1,63 @@
+"""A claim-shaped target for the fault tests (tests/test_faults.py, test_options.py).
+
+Not collected by `pytest tests/` (its name does not match test_*.py); the
+fault tests run it in a subprocess, e.g.
+
+    python -m pytest tests/targets/tiny_claim.py --cache-dir /tmp/c --report-dir /tmp/r
+
+It declares N tiny runs the way a claim does (`required`), reads them through
+`ctx.records` and hands a verdict to the report. Environment knobs:
+BSC_TINY_N (runs, default 3), BSC_TINY_BS (64), BSC_TINY_LR (0.05),
+BSC_TINY_EPOCHS (1), BSC_TINY_TRAIN (512 images), BSC_TINY_DATASET (mnist),
+BSC_TINY_LATE=1 (declare nothing: the test builds its runs itself, so a bad
+knob fails inside the test rather than at collection).
+BSC_TINY_PAUSE=<seconds>: each run takes at least that long (it sleeps after
+training, before its entry is written), so that a fault test can reliably
+interrupt a session between two runs even on a loaded machine.
+Two tests read the same runs, so that two xdist workers both need them.
+"""
+import os
+import time
+
+import pytest
+
+from harness import context, verdicts
+from harness.trainer import Phase, RunConfig, final
+
+
+if os.environ.get("BSC_TINY_PAUSE") and not getattr(context.compute_run, "paused", False):
+    _compute_run = context.compute_run
+
+    def _slow_compute_run(cfg, ctx):
+        entry = _compute_run(cfg, ctx)
+        time.sleep(float(os.environ["BSC_TINY_PAUSE"]))
+        return entry
+
+    _slow_compute_run.paused = True
+    context.compute_run = _slow_compute_run
+
+
+def runs():
+    n = int(os.environ.get("BSC_TINY_N", "3"))
+    bs = int(os.environ.get("BSC_TINY_BS", "64"))
+    lr = float(os.environ.get("BSC_TINY_LR", "0.05"))
+    epochs = int(os.environ.get("BSC_TINY_EPOCHS", "1"))
+    ntrain = int(os.environ.get("BSC_TINY_TRAIN", "512"))
+    dataset = os.environ.get("BSC_TINY_DATASET", "mnist")
+    return [RunConfig(phases=(Phase(epochs, bs, lr),), seed=s, dataset=dataset, train_subset=ntrain,
+                      test_subset=256, train_eval_subset=256) for s in range(n)]
+
+
+def required(scale, seeds):
+    return [] if os.environ.get("BSC_TINY_LATE") else runs()
+
+
+@pytest.mark.parametrize("reader", ["a", "b"])
+def test_tiny_runs(ctx, record, reader):
+    recs = ctx.records(runs())
+    acc = [100 * final(r, "test_acc") for r in recs]
+    v = verdicts.Verdict(verdicts.SUPPORTED if all(a > 0 for a in acc) else verdicts.INCONCLUSIVE,
+                         rule="every tiny run has an accuracy", effect=min(acc), ci=(min(acc), max(acc)),
+                         n=str(len(acc)), margin=0.0)
+    record(finding="T0", reading=f"tiny runs train ({reader})", verdict=v, post="-",
+           ours=", ".join(f"{a:.1f}%" for a in acc))
