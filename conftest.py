@@ -150,6 +150,36 @@ def pytest_collection_finish(session):
             # an xdist worker cannot stop the session cleanly: its tests error with this message
             session.config.bsc_spec_errors.append(type(e)(msg))
     session.config.bsc_prefetch = specs
+    _announce_estimate(session.config, specs)
+
+
+def _announce_estimate(config, specs):
+    """Before a paper-scale CPU session, say how long the missing runs will take
+    (from a ~2 s calibration), once: on the only process, or on worker gw0."""
+    scale, device, cache = config.bsc[0], config.bsc[2], config.bsc[3]
+    if scale.name != "paper" or not device.startswith("cpu") or not specs:
+        return
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
+        return
+    import sys
+
+    import torch
+
+    from harness import estimate
+    from harness.cache import spec_key
+    kind = f"cpu-{torch.get_num_threads()}threads"
+    uniq = {spec_key(s, kind): s for s in specs}
+    missing = [s for k, s in uniq.items() if not (cache / "runs" / f"{k}.run").exists()]
+    if not missing:
+        return
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    calib = estimate.calibrate(device)
+    total = sum(estimate.seconds(s, calib) for s in missing)
+    print(f"\nbatch-size-claims: paper scale, {len(missing)} of {len(uniq)} runs to compute "
+          f"({len(uniq) - len(missing)} cached). Estimated {estimate.describe(total / workers)} with "
+          f"{workers} worker(s) on this machine (calibrated: BS64 step {calib[64] * 1e3:.1f} ms, "
+          f"BS1024 step {calib[1024] * 1e3:.1f} ms). Use --quick for the {os.cpu_count()}-core CI scale.",
+          file=sys.__stderr__, flush=True)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ class Scale:
 
 
 PAPER = Scale("paper", None, None, 10000, 1.0, seeds=5, grad_trials=1000)
-QUICK = Scale("quick", 8000, 4000, 4000, 0.2, seeds=3, grad_trials=64)
+QUICK = Scale("quick", 8000, 4000, 4000, 0.2, seeds=3, grad_trials=32)
 SCALES = {s.name: s for s in (PAPER, QUICK)}
 
 

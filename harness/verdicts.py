@@ -161,3 +161,78 @@ def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds") -> Verdict:
                       f"adjacent pair reversed (Welch {CONFIDENCE:.0%} CIs)", d, ci,
                    f"{len(groups)} groups x {min(len(x) for x in groups)} {unit}", margin,
                    detail=f"means {means}" + (f"; reversed: {', '.join(reversals)}" if reversals else ""))
+
+
+# -- helpers added for F8-F12 ----------------------------------------------------
+def all_of(verdicts, effect_from=0, detail="") -> Verdict:
+    """Conjunction of sub-rules: supported if every part is, contradicted if any
+    part is, inconclusive otherwise. Effect, CI and n come from verdicts[effect_from];
+    the rule and detail list every part."""
+    vs = list(verdicts)
+    states = [v.verdict for v in vs]
+    v = SUPPORTED if all(s == SUPPORTED for s in states) else \
+        CONTRADICTED if CONTRADICTED in states else INCONCLUSIVE
+    head = vs[effect_from]
+    parts = "; ".join(f"[{i + 1}] {x.verdict}: {x.effect:.4g} [{x.ci[0]:.4g}, {x.ci[1]:.4g}] vs {x.rule}"
+                      + (f" ({x.detail})" if x.detail else "") for i, x in enumerate(vs))
+    return Verdict(v, " AND ".join(f"[{i + 1}] {x.rule}" for i, x in enumerate(vs)), head.effect, head.ci,
+                   head.n, head.margin, detail=(detail + "; " if detail else "") + parts)
+
+
+def rank_correlation(xs_by_cell, ys_by_cell, threshold=0.0, n_resamples=2000, seed=0, what="") -> Verdict:
+    """Spearman correlation across cells between the cell means of x and of y.
+
+    xs_by_cell[i], ys_by_cell[i]: paired per-seed values of cell i (x and y
+    measured on the same run). The interval is a percentile bootstrap that
+    resamples seeds within each cell, keeping each run's (x, y) pair together.
+    Supported if the interval lies above threshold, contradicted if below it.
+    With fewer than 2 seeds in some cell there is no interval (inconclusive)."""
+    xs = [np.asarray(x, float) for x in xs_by_cell]
+    ys = [np.asarray(y, float) for y in ys_by_cell]
+
+    def rho(xm, ym):
+        return float(stats.spearmanr(xm, ym).statistic)
+
+    est = rho([x.mean() for x in xs], [y.mean() for y in ys])
+    n_min = min(len(x) for x in xs)
+    if n_min < 2:
+        ci = (math.nan, math.nan)
+    else:
+        rng = np.random.default_rng(seed)
+        boots = []
+        for _ in range(n_resamples):
+            xm, ym = [], []
+            for x, y in zip(xs, ys):
+                idx = rng.integers(0, len(x), len(x))
+                xm.append(x[idx].mean())
+                ym.append(y[idx].mean())
+            r = rho(xm, ym)
+            boots.append(-1.0 if math.isnan(r) else r)  # a resample with no spread in a variable ranks nothing
+        a = (1 - CONFIDENCE) / 2
+        ci = (float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a)))
+    return greater(est, ci, threshold, f"{len(xs)} cells x {n_min} seeds",
+                   f"Spearman rho{' of ' + what if what else ''} > {threshold:g} (bootstrap {CONFIDENCE:.0%} CI "
+                   f"over seeds within cells)")
+
+
+def bootstrap_rows(statistic, *matrices, confidence=CONFIDENCE, n_resamples=2000, seed=0):
+    """Percentile bootstrap over rows (e.g. trials) of one or more arrays that
+    share their rows (resampled together, i.e. paired). statistic(*arrays) ->
+    float. Returns (estimate, (lo, hi)); used where a statistic needs whole
+    rows (a fit across batch sizes), which `bootstrap_ci` would split."""
+    arrays = [np.asarray(m, float) for m in matrices]
+    n = len(arrays[0])
+    est = float(statistic(*arrays))
+    if n < 2:
+        return est, (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    vals = np.array([statistic(*(a[idx] for a in arrays)) for idx in rng.integers(0, n, (n_resamples, n))], float)
+    alpha = (1 - confidence) / 2
+    return est, (float(np.quantile(vals, alpha)), float(np.quantile(vals, 1 - alpha)))
+
+
+def slope(x, y):
+    """Least-squares slope of y against x."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    xc = x - x.mean()
+    return float((xc * (y - y.mean())).sum() / (xc * xc).sum())
