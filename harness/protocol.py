@@ -31,3 +31,14 @@ def sgd(scale: Scale, bs: int, lr: float, seed: int, epochs: int = 30, **protoco
 
 def adam(scale: Scale, bs: int, lr: float, seed: int, epochs: int = 30, **protocol) -> RunConfig:
     return schedule(scale, seed, [(epochs, bs, lr)], optimizer="adam", **protocol)
+
+
+# The input scalings the F8-F12 claims run under: the suite's default first,
+# then the alternative (the post does not say which it used).
+INPUT_SCALINGS = ("x255", "standard")
+
+
+def equal_steps_epochs(epochs: int, small_bs: int, large_bs: int) -> int:
+    """Paper epochs at large_bs that take as many steps as `epochs` at small_bs
+    (30 epochs of BS64 -> 480 epochs of BS1024, the post's F9 arm)."""
+    return epochs * large_bs // small_bs

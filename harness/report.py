@@ -98,6 +98,15 @@ def render(records, header: dict) -> str:
                 tabulate(rows, headers=["finding", "quantity", "the post", "ours (mean [90% CI])", "tolerance",
                                         "met"], tablefmt="github"), ""]
 
+    tables = sorted((r for r in records if r["kind"] == "table"),
+                    key=lambda r: (_finding_key(r.get("finding", "")), r.get("title", "")))
+    if tables:  # free-form tables a claim lays out like the post (e.g. F8's BS x lr grid)
+        out += ["## Tables", ""]
+        for r in tables:
+            out += [f"**{r.get('finding', '')}: {r.get('title', '')}**", "", r["text"], ""]
+            if r.get("note"):
+                out += [r["note"], ""]
+
     out += ["## Findings", ""]
     by_finding = defaultdict(list)
     for r in verdicts:
