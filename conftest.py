@@ -322,7 +322,7 @@ def pytest_sessionfinish(session, exitstatus):
     }
     if not getattr(config, "bsc_records", None):
         return
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    workers = _xdist_workers(config)
     prov = provenance.collect(device)
     threads = (f"{max(1, (os.cpu_count() or 1) // workers)} per worker x {workers} workers" if workers > 1
                else prov["threads"])
@@ -343,6 +343,17 @@ def pytest_sessionfinish(session, exitstatus):
         "wall_s": time.time() - config.bsc_t0, "date": report.now(),
     }
     config.bsc_report = report.write(report_dir, config.bsc_records, header)
+
+
+def _xdist_workers(config) -> int:
+    """Worker count as the controller sees it (-n N, -n auto); 0 without xdist."""
+    n = getattr(config.option, "numprocesses", None)
+    if n in ("auto", "logical"):
+        return os.cpu_count() or 1
+    try:
+        return int(n or 0) if getattr(config.option, "dist", "no") != "no" or n else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def scale_note(scale):

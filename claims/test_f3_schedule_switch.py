@@ -33,6 +33,16 @@ SCHEDULES = {  # name -> [(paper epochs, batch size, lr), ...]
 SWITCHED = list(SCHEDULES)[2:]
 REFERENCE, CONTROL = list(SCHEDULES)[:2]
 
+# Measured at quick scale (8000 images, 30 -> 6 epochs), 3 seeds, Welch 90% intervals.
+KNOWN = {
+    ("quick", "1024x1 then 64x30/vs-reference"):
+        "inconclusive: 89.40% vs 89.43%, difference -0.03 [-0.66, 0.60] points straddles -0.5: three seeds on a "
+        "4000-image test subset cannot resolve a 0.5-point margin",
+    ("quick", "1024 lr0.01x30 then lr0.1x30/vs-reference"):
+        "contradicted: 88.10% vs 89.43%, difference -1.33 [-1.94, -0.73] points, wholly below -0.5: the lr 0.1 "
+        "phase has 48 steps at quick scale",
+}
+
 
 def runs(scale, seeds, name):
     phases = SCHEDULES[name]

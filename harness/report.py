@@ -76,10 +76,33 @@ def render(records, header: dict) -> str:
             "says what the interval must clear. Supported and contradicted both mean the interval decided; "
             "inconclusive means it straddles the line at this n.", ""]
 
+    if header["scale"] != "paper":
+        out += [f"> **Scale caveat.** This is the *{header['scale']}* scale: a subset of MNIST and a fifth of the "
+                "post's epochs, so training stops early (BS64 at lr 0.01 ends near 89% test accuracy, not 98%). "
+                "Findings about the end of training are judged on a short run here; read their verdicts as "
+                "statements about early training, and the paper-scale report for the post's own protocol.", ""]
+
+    by_finding = defaultdict(list)
+    for r in verdicts:
+        by_finding[r["finding"]].append(r)
+    glance = []
+    for f in sorted(by_finding, key=_finding_key):
+        c = defaultdict(int)
+        for r in by_finding[f]:
+            c[r["verdict"]["verdict"]] += 1
+        n = len(by_finding[f])
+        status = ("supported" if c["supported"] == n else "**contradicted**" if c["contradicted"] == n
+                  else "*inconclusive*" if c["inconclusive"] == n else "mixed")
+        glance.append([f, FINDINGS.get(f, ""), status, c["supported"], c["contradicted"], c["inconclusive"]])
+    out += ["## At a glance", "", "One row per finding; *mixed* means its readings disagree (see the summary).", "",
+            tabulate(glance, headers=["finding", "the post's finding (paraphrased)", "overall", "supported",
+                                      "contradicted", "inconclusive"], tablefmt="github"), ""]
+
     rows = [[r["finding"], r["reading"], ICON[r["verdict"]["verdict"]], _effect(r["verdict"]), r["verdict"]["n"],
-             r["verdict"]["rule"], r.get("post", ""), r.get("ours", "")] for r in verdicts]
-    out += ["## Summary", "", tabulate(rows, headers=["finding", "reading", "verdict", "effect [90% CI]", "n",
-                                                      "rule", "the post", "ours"], tablefmt="github"), ""]
+             r.get("post", ""), r.get("ours", "")] for r in verdicts]
+    out += ["## Summary", "", "Every reading; its rule is given in the finding's section below.", "",
+            tabulate(rows, headers=["finding", "reading", "verdict", "effect [90% CI]", "n", "the post", "ours"],
+                     tablefmt="github"), ""]
 
     against = [r for r in verdicts if r["verdict"]["verdict"] != "supported"]
     if against:
@@ -108,9 +131,6 @@ def render(records, header: dict) -> str:
                 out += [r["note"], ""]
 
     out += ["## Findings", ""]
-    by_finding = defaultdict(list)
-    for r in verdicts:
-        by_finding[r["finding"]].append(r)
     for f in sorted(by_finding, key=_finding_key):
         out += [f"### {f}: {FINDINGS.get(f, '')}", ""]
         figs = []
