@@ -79,13 +79,11 @@ ROWS = [
 
 
 def runs(scale, seeds, name, scaling="x255"):
-    opt, bs, lr, epochs = CONFIGS[name]
-    build = protocol.adam if opt == "adam" else protocol.sgd
-    return [build(scale, bs, lr, s, epochs=epochs, scaling=scaling) for s in seeds]
+    return protocol.runs(scale, seeds, *CONFIGS[name], scaling=scaling)
 
 
 def runs_here(scale, name, scaling):
-    return not (scale.name == "quick" and CONFIGS[name][3] != 30 and scaling != "x255")
+    return protocol.runs_at(scale, CONFIGS[name][3], scaling)
 
 
 def required(scale, seeds):

@@ -42,3 +42,15 @@ def equal_steps_epochs(epochs: int, small_bs: int, large_bs: int) -> int:
     """Paper epochs at large_bs that take as many steps as `epochs` at small_bs
     (30 epochs of BS64 -> 480 epochs of BS1024, the post's F9 arm)."""
     return epochs * large_bs // small_bs
+
+
+def runs(scale: Scale, seeds, optimizer: str, bs: int, lr: float, epochs: int = 30, **protocol) -> list[RunConfig]:
+    """One single-phase run per seed, SGD or Adam."""
+    make = adam if optimizer == "adam" else sgd
+    return [make(scale, bs, lr, s, epochs=epochs, **protocol) for s in seeds]
+
+
+def runs_at(scale: Scale, paper_epochs: int, scaling: str) -> bool:
+    """Whether a config runs at this scale: to keep CI time, the quick scale
+    runs the long arms (more than 30 paper epochs) with x/255 inputs only."""
+    return not (scale.name == "quick" and paper_epochs != 30 and scaling != "x255")

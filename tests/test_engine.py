@@ -16,14 +16,27 @@ def params64(seed=0, init="glorot"):
     return [p.double() for p in model.init_params(seed, init, WIDTHS)]
 
 
+def autograd_loss(ps, x, y, reduction="mean"):
+    """The MLP's loss written the plain way, for autograd."""
+    W1, b1, W2, b2, W3, b3 = ps
+    z = torch.relu(torch.relu(x @ W1.T + b1) @ W2.T + b2) @ W3.T + b3
+    return torch.nn.functional.cross_entropy(z, y, reduction=reduction)
+
+
 def autograd_grads(params, x, y, reduction="mean"):
     ps = [p.clone().requires_grad_() for p in params]
-    W1, b1, W2, b2, W3, b3 = ps
-    h = torch.relu(x @ W1.T + b1)
-    h = torch.relu(h @ W2.T + b2)
-    loss = torch.nn.functional.cross_entropy(h @ W3.T + b3, y, reduction=reduction)
-    loss.backward()
+    autograd_loss(ps, x, y, reduction).backward()
     return [p.grad for p in ps]
+
+
+def train_both(ours_step, opt, ref, steps, bs, seed0):
+    """Take the same steps with our update and with a torch optimizer on ref."""
+    for step in range(steps):
+        x, y = batch(bs, seed0 + step)
+        ours_step(x, y)
+        opt.zero_grad()
+        autograd_loss(ref, x, y).backward()
+        opt.step()
 
 
 @pytest.mark.parametrize("bs", [1, 3, 64])
@@ -40,15 +53,7 @@ def test_grads_match_autograd(bs, init):
 def test_sgd_step_matches_autograd_and_optim_sgd(bs):
     p = params64(3)
     ref = [t.clone().requires_grad_() for t in p]
-    opt = torch.optim.SGD(ref, lr=0.05)
-    for step in range(3):
-        x, y = batch(bs, 10 + step)
-        engine.sgd_step(p, x, y, 0.05)
-        opt.zero_grad()
-        W1, b1, W2, b2, W3, b3 = ref
-        z = torch.relu(torch.relu(x @ W1.T + b1) @ W2.T + b2) @ W3.T + b3
-        torch.nn.functional.cross_entropy(z, y).backward()
-        opt.step()
+    train_both(lambda x, y: engine.sgd_step(p, x, y, 0.05), torch.optim.SGD(ref, lr=0.05), ref, 3, bs, 10)
     for a, b in zip(p, ref):
         torch.testing.assert_close(a, b.detach(), rtol=1e-10, atol=1e-12)
 
@@ -56,16 +61,7 @@ def test_sgd_step_matches_autograd_and_optim_sgd(bs):
 def test_adam_matches_torch_optim_adam():
     p = params64(4)
     ref = [t.clone().requires_grad_() for t in p]
-    opt = torch.optim.Adam(ref, lr=0.01)
-    ours = engine.Adam(p, lr=0.01)
-    for step in range(5):
-        x, y = batch(16, 20 + step)
-        ours.step(x, y)
-        opt.zero_grad()
-        W1, b1, W2, b2, W3, b3 = ref
-        z = torch.relu(torch.relu(x @ W1.T + b1) @ W2.T + b2) @ W3.T + b3
-        torch.nn.functional.cross_entropy(z, y).backward()
-        opt.step()
+    train_both(engine.Adam(p, lr=0.01).step, torch.optim.Adam(ref, lr=0.01), ref, 5, 16, 20)
     for a, b in zip(p, ref):
         torch.testing.assert_close(a, b.detach(), rtol=1e-9, atol=1e-11)
 
