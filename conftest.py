@@ -30,6 +30,9 @@ def pytest_addoption(parser):
     g.addoption("--report-dir", default=os.environ.get("BSC_REPORT_DIR", str(DEFAULT_REPORTS)),
                 help="where verdicts.md/json and figures go; env BSC_REPORT_DIR")
     g.addoption("--refresh", action="store_true", help="recompute cached runs instead of reading them")
+    g.addoption("--max-epochs", type=int, default=None,
+                help="skip (do not train) runs longer than this many epochs, e.g. 60 leaves out the "
+                     "480-epoch arm of F9/F10/F12 at paper scale; the readings that need them are skipped")
 
 
 def _is_worker(config):
@@ -52,6 +55,9 @@ def _options(config):
         if n < 1:
             raise HarnessError(f"--seeds must be at least 1, got {n}: pass --seeds 1 or more "
                                f"(default {scale.seeds} at {scale.name} scale)")
+        if o.max_epochs is not None and o.max_epochs < 1:
+            raise HarnessError(f"--max-epochs must be at least 1, got {o.max_epochs}: pass a positive epoch "
+                               f"count, or leave it out to run every arm")
         device = _device(o.device)
         if o.data_root is not None:
             if not str(o.data_root).strip():
@@ -198,7 +204,7 @@ def ctx(request):
                 refresh_since=float(os.environ["BSC_SESSION_START"]) if o.refresh else None,
                 events_path=events / f"{os.environ.get('BSC_SESSION', 'nosession')}.jsonl",
                 download=o.download, out=_progress_writer(request.config),
-                progress_log=report / "progress.log")
+                progress_log=report / "progress.log", max_epochs=o.max_epochs)
     c.prefetch(getattr(request.config, "bsc_prefetch", []))
     return c
 
@@ -251,7 +257,14 @@ def record(request, ctx):
 def pytest_runtest_logreport(report):
     """Controller side: keep every record, with the test's outcome."""
     cfg = _CONFIG.get("config")
-    if cfg is None or _is_worker(cfg) or report.when != "call":
+    if cfg is None or _is_worker(cfg):
+        return
+    if report.skipped and not hasattr(report, "wasxfail") and report.nodeid.startswith("claims/"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        cfg.bsc_records.append({"kind": "skipped", "nodeid": report.nodeid,
+                                "reason": reason.removeprefix("Skipped: ")})
+        return
+    if report.when != "call":
         return
     for name, val in report.user_properties:
         if name == "bsc":

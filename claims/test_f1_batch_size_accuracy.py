@@ -41,7 +41,6 @@ def draw(ctx, recs):
             plots.band(ax, x, ys, f"BS{bs}", color)
             ax.set(xlabel="epoch", ylabel=key.replace("_", " "))
     axes[0].legend()
-    axes[1].set_ylim(max(0.8, axes[1].get_ylim()[0]), None)
     fig.suptitle(f"F1: accuracy and loss per epoch, lr {LR} ({ctx.scale.name} scale; band = min..max over seeds)")
     return plots.save(fig, ctx.report_dir, "f1_accuracy_per_batch_size")
 

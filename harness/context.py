@@ -54,6 +54,11 @@ def _scale_fields(scale) -> dict:
         return {"name": getattr(scale, "name", str(scale))}
 
 
+class RunSkipped(Exception):
+    """A claim asked for a run that this session's options exclude (--max-epochs);
+    the claims fixture turns it into a skip with this message."""
+
+
 @dataclass
 class Context:
     scale: "object"
@@ -71,6 +76,7 @@ class Context:
     # (with or without xdist); the default writes to the process's real stderr
     out: "object" = None
     progress_log: Path | None = None  # every progress line is also appended here (tail -f it)
+    max_epochs: int | None = None  # --max-epochs: runs longer than this are skipped, not trained
 
     def __post_init__(self):
         self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event)
@@ -114,16 +120,23 @@ class Context:
         compute = compute_run if isinstance(spec, trainer.RunConfig) else type(spec).compute
         return (self.key(spec), lambda: compute(spec, self), spec.describe())
 
+    def too_long(self, spec) -> bool:
+        return self.max_epochs is not None and getattr(spec, "epochs", 0) > self.max_epochs
+
     def prefetch(self, specs):
         """Compute every missing spec, largest first, sharing the work with
         any other process that prefetches the same list."""
-        uniq = {self.key(s): s for s in specs}
+        uniq = {self.key(s): s for s in specs if not self.too_long(s)}
         order = sorted(uniq.values(), key=lambda s: (getattr(s, "kind", "") != "train", -s.cost()))
         self.cache.ensure([self._job(s) for s in order])
 
     def results(self, specs):
         """The cache entries of specs, in order, computing what is missing."""
         specs = list(specs)
+        long = [s.describe() for s in specs if self.too_long(s)]
+        if long:
+            raise RunSkipped(f"--max-epochs {self.max_epochs} excludes {long[0]}"
+                             + (f" and {len(long) - 1} more" if len(long) > 1 else ""))
         self.prefetch(specs)
         out = [self.cache.get(*self._job(s)) for s in specs]
         for s, e in zip(specs, out):

@@ -146,6 +146,11 @@ def render(records, header: dict) -> str:
             out += ["", "Protocol: " + ", ".join(f"{k}={v}" for k, v in proto.items()) + "."]
         out += [""] + [f"![{f}]({p})" for p in figs] + [""]
 
+    skipped = [r for r in records if r["kind"] == "skipped"]
+    if skipped:
+        out += ["## Not run in this session", "", "These readings were skipped, so they have no verdict here:", ""]
+        out += [f"- `{r['nodeid']}`: {r['reason']}" for r in sorted(skipped, key=lambda r: r["nodeid"])] + [""]
+
     out += ["## Provenance", "", tabulate(sorted(header["provenance"].items()), tablefmt="github",
                                            headers=["what", "value"]), "",
             f"Runs trained this session: {header['computed']}; read from the cache: {header['cached']}. "

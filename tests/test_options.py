@@ -55,6 +55,7 @@ def _cases(tmp, good_root):
         "seeds-zero": (["--seeds", "0"], {}, ["--seeds must be at least 1, got 0", "pass --seeds 1 or more"], USAGE),
         "seeds-negative": (["--seeds", "-3"], {}, ["--seeds must be at least 1, got -3"], USAGE),
         "seeds-not-a-number": (["--seeds", "two"], {}, ["--seeds", "invalid int value: 'two'"], USAGE),
+        "max-epochs-zero": (["--max-epochs", "0"], {}, ["--max-epochs must be at least 1, got 0"], USAGE),
         "device-unknown": (["--device", "tpu"], {}, ["unknown device 'tpu'", "pass --device auto, cpu, cuda"], USAGE),
         "device-cuda-without-cuda": (["--device", "cuda"], {},
                                      ["--device cuda but torch sees no CUDA device", "pass --device cpu"], USAGE),
@@ -133,7 +134,7 @@ def outcomes(tmp_path_factory):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-CASES = ["scale-unknown", "scale-contradiction", "seeds-zero", "seeds-negative", "seeds-not-a-number",
+CASES = ["scale-unknown", "scale-contradiction", "seeds-zero", "seeds-negative", "seeds-not-a-number", "max-epochs-zero",
          "device-unknown", "device-cuda-without-cuda", "data-root-missing", "data-root-is-a-file",
          "data-root-empty-env", "data-root-without-mnist", "gz-truncated", "idx-truncated", "idx-corrupt",
          "cache-dir-uncreatable", "cache-dir-is-a-file", "report-dir-uncreatable", "batch-size-zero",
