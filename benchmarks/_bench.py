@@ -18,6 +18,11 @@ def _group_order(g):
     return (g.split()[0], int(g.split("BS")[-1]) if "BS" in g else 0)
 
 
+def _rate(r):
+    """Three significant digits: 2,597 step/s, 0.571 trial/s."""
+    return f"{r:,.0f}" if r >= 100 else f"{r:.3g}"
+
+
 def table():
     groups = sorted({g for g, _ in RESULTS}, key=_group_order)
     lines = [f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -30,5 +35,5 @@ def table():
             if ours is None:
                 continue
             unit = UNITS[g]
-            lines.append(f"| {g} vs {name} | {1 / ours:,.0f} {unit}/s | {1 / t:,.0f} {unit}/s | {t / ours:.2f}x |")
+            lines.append(f"| {g} vs {name} | {_rate(1 / ours)} {unit}/s | {_rate(1 / t)} {unit}/s | {t / ours:.2f}x |")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Benchmarks report speed as ratios measured in the same run: our code over a
 plain PyTorch baseline. Each benchmark stores its time per unit (step, trial)
 through _bench.record; the summary at the end prints the ratios and writes
-them to benchmarks/results.md (gitignored) for the README's table."""
+them to benchmarks/latest.md (gitignored; the committed notes are RESULTS.md)."""
 import os
 from pathlib import Path
 
@@ -20,4 +20,4 @@ def pytest_terminal_summary(terminalreporter):
     text = _bench.table()
     terminalreporter.write_sep("-", "speed ratios (same run)")
     terminalreporter.write_line(text)
-    Path(__file__).with_name("results.md").write_text(text + "\n")
+    Path(__file__).with_name("latest.md").write_text(text + "\n")

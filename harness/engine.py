@@ -11,6 +11,8 @@ default and the post's "loss averaged over the batch".
 """
 import torch
 
+_relu_grad = torch.ops.aten.threshold_backward  # (g, h, 0): g where h > 0 else 0, one pass, no bool mask
+
 
 def forward(params, x):
     """Logits and the two hidden activations (post-ReLU)."""
@@ -32,8 +34,8 @@ def grads(params, x, y, reduction: str = "mean"):
     W1, b1, W2, b2, W3, b3 = params
     z, h1, h2 = forward(params, x)
     dz = _dlogits(z, y, 1.0 / len(y) if reduction == "mean" else 1.0)
-    dh2 = (dz @ W3).mul_(h2 > 0)
-    dh1 = (dh2 @ W2).mul_(h1 > 0)
+    dh2 = _relu_grad(dz @ W3, h2, 0)
+    dh1 = _relu_grad(dh2 @ W2, h1, 0)
     return [dh1.t() @ x, dh1.sum(0), dh2.t() @ h1, dh2.sum(0), dz.t() @ h2, dz.sum(0)]
 
 
@@ -56,10 +58,10 @@ def sgd_step(params, x, y, lr: float):
     W1, b1, W2, b2, W3, b3 = params
     z, h1, h2 = forward(params, x)
     dz = _dlogits(z, y, 1.0 / len(y))
-    dh2 = (dz @ W3).mul_(h2 > 0)
+    dh2 = _relu_grad(dz @ W3, h2, 0)
     _update(W3, dz, h2, lr)
     b3.sub_(dz.sum(0), alpha=lr)
-    dh1 = (dh2 @ W2).mul_(h1 > 0)
+    dh1 = _relu_grad(dh2 @ W2, h1, 0)
     _update(W2, dh2, h1, lr)
     b2.sub_(dh2.sum(0), alpha=lr)
     _update(W1, dh1, x, lr)
