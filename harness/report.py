@@ -38,6 +38,13 @@ def _fmt(x, digits=4):
     return f"{x:.{digits}g}" if isinstance(x, (int, float)) else str(x)
 
 
+def _value(v):
+    """A protocol value; a long list of numbers (the 15 batch sizes) as a range."""
+    if isinstance(v, (list, tuple)) and len(v) > 6 and all(isinstance(x, (int, float)) for x in v):
+        return f"{v[0]}..{v[-1]} ({len(v)} values)"
+    return v
+
+
 def _effect(v):
     lo, hi = v["ci"]
     return f"{_fmt(v['effect'])} [{_fmt(lo)}, {_fmt(hi)}]"
@@ -143,7 +150,7 @@ def render(records, header: dict) -> str:
                     figs.append(fig)
         proto = by_finding[f][0].get("protocol")
         if proto:
-            out += ["", "Protocol: " + ", ".join(f"{k}={v}" for k, v in proto.items()) + "."]
+            out += ["", "Protocol: " + ", ".join(f"{k}={_value(v)}" for k, v in proto.items()) + "."]
         out += [""] + [f"![{f}]({p})" for p in figs] + [""]
 
     skipped = [r for r in records if r["kind"] == "skipped"]
