@@ -37,15 +37,7 @@ SCALINGS = protocol.INPUT_SCALINGS
 NORM_MARGIN = 0.05
 SGD_COS_MIN = 0.9
 ADAM_COS_MAX = 0.5
-LONG_EPOCHS = protocol.equal_steps_epochs(30, 64, 1024)
-
-CONFIGS = {  # name -> (optimizer, batch size, lr, paper epochs)
-    "SGD BS64": ("sgd", 64, 0.01, 30),
-    "SGD BS1024": ("sgd", 1024, 0.01, 30),
-    "SGD BS1024 lr 0.1": ("sgd", 1024, 0.1, 30),
-    "SGD BS1024 480 epochs": ("sgd", 1024, 0.01, LONG_EPOCHS),
-    "Adam BS64": ("adam", 64, 0.01, 30),
-}
+CONFIGS = protocol.NORM_TABLE  # name -> (optimizer, batch size, lr, paper epochs)
 SGD_CONFIGS = [c for c in CONFIGS if c.startswith("SGD")]
 POST_NORM = {"SGD BS64": 44.9, "SGD BS1024": 44.1, "SGD BS1024 lr 0.1": 44.7, "SGD BS1024 480 epochs": 44.9,
              "Adam BS64": 258.0}
@@ -62,16 +54,9 @@ KNOWN = {
 }
 
 
-def runs(scale, seeds, name, scaling="x255"):
-    return protocol.runs(scale, seeds, *CONFIGS[name], scaling=scaling)
-
-
-def runs_here(scale, name, scaling):
-    return protocol.runs_at(scale, CONFIGS[name][3], scaling)
-
-
-def required(scale, seeds):
-    return [r for sc in SCALINGS for n in CONFIGS if runs_here(scale, n, sc) for r in runs(scale, seeds, n, sc)]
+runs = protocol.table_runs
+runs_here = protocol.table_runs_at
+required = protocol.table_required
 
 
 def _skip_if_absent(ctx, name, scaling):

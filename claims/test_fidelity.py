@@ -35,60 +35,46 @@ from harness.context import RunSkipped
 from harness.trainer import final
 
 SCALINGS = protocol.INPUT_SCALINGS
-LONG_EPOCHS = protocol.equal_steps_epochs(30, 64, 1024)
-CONFIGS = {  # name -> (optimizer, batch size, lr, paper epochs)
-    "BS64": ("sgd", 64, 0.01, 30),
-    "BS1024": ("sgd", 1024, 0.01, 30),
-    "BS1024 lr 0.1": ("sgd", 1024, 0.1, 30),
-    "BS1024 480 ep": ("sgd", 1024, 0.01, LONG_EPOCHS),
-    "Adam BS64": ("adam", 64, 0.01, 30),
-}
+CONFIGS = protocol.NORM_TABLE  # name -> (optimizer, batch size, lr, paper epochs)
 TOL = {"acc": (1.0, "abs", "1 point"), "dist": (0.10, "rel", "10%"), "norm": (0.02, "rel", "2%"),
        "bias": (0.10, "rel", "10%"), "cos": (0.01, "abs", "0.01")}
 
 # (finding, quantity, config, measure, the post's number, tolerance kind)
 ROWS = [
-    ("F1", "train accuracy, BS64 lr 0.01", "BS64", "train_acc", 100.0, "acc"),
-    ("F1", "test accuracy, BS64 lr 0.01", "BS64", "test_acc", 98.0, "acc"),
-    ("F1", "test accuracy, BS1024 lr 0.01", "BS1024", "test_acc", 96.0, "acc"),
-    ("F2", "test accuracy, BS1024 lr 0.1", "BS1024 lr 0.1", "test_acc", 98.0, "acc"),
-    ("F8", "W, BS64 lr 0.01", "BS64", "w_dist", 6.71, "dist"),
-    ("F8", "B, BS64 lr 0.01", "BS64", "b_dist", 0.11, "bias"),
-    ("F8", "A, BS64 lr 0.01", "BS64", "test_acc", 98.0, "acc"),
-    ("F9", "W, BS1024 lr 0.01 x480 epochs", "BS1024 480 ep", "w_dist", 6.63, "dist"),
-    ("F9", "B, BS1024 lr 0.01 x480 epochs", "BS1024 480 ep", "b_dist", 0.11, "bias"),
-    ("F9", "A, BS1024 lr 0.01 x480 epochs", "BS1024 480 ep", "test_acc", 98.0, "acc"),
+    ("F1", "train accuracy, BS64 lr 0.01", "SGD BS64", "train_acc", 100.0, "acc"),
+    ("F1", "test accuracy, BS64 lr 0.01", "SGD BS64", "test_acc", 98.0, "acc"),
+    ("F1", "test accuracy, BS1024 lr 0.01", "SGD BS1024", "test_acc", 96.0, "acc"),
+    ("F2", "test accuracy, BS1024 lr 0.1", "SGD BS1024 lr 0.1", "test_acc", 98.0, "acc"),
+    ("F8", "W, BS64 lr 0.01", "SGD BS64", "w_dist", 6.71, "dist"),
+    ("F8", "B, BS64 lr 0.01", "SGD BS64", "b_dist", 0.11, "bias"),
+    ("F8", "A, BS64 lr 0.01", "SGD BS64", "test_acc", 98.0, "acc"),
+    ("F9", "W, BS1024 lr 0.01 x480 epochs", "SGD BS1024 480 epochs", "w_dist", 6.63, "dist"),
+    ("F9", "B, BS1024 lr 0.01 x480 epochs", "SGD BS1024 480 epochs", "b_dist", 0.11, "bias"),
+    ("F9", "A, BS1024 lr 0.01 x480 epochs", "SGD BS1024 480 epochs", "test_acc", 98.0, "acc"),
     ("F11", "W, Adam BS64 lr 0.01", "Adam BS64", "w_dist", 254.3, "dist"),
     ("F11", "B, Adam BS64 lr 0.01", "Adam BS64", "b_dist", 18.3, "bias"),
     ("F11", "A, Adam BS64 lr 0.01", "Adam BS64", "test_acc", 95.0, "acc"),
-    ("F12", "|W|, BS64", "BS64", "w_norm", 44.9, "norm"),
-    ("F12", "|B|, BS64", "BS64", "b_norm", 0.11, "bias"),
-    ("F12", "|W|, BS1024", "BS1024", "w_norm", 44.1, "norm"),
-    ("F12", "|B|, BS1024", "BS1024", "b_norm", 0.07, "bias"),
-    ("F12", "A, BS1024 (norms table)", "BS1024", "test_acc", 95.0, "acc"),
-    ("F12", "|W|, BS1024 lr 0.1", "BS1024 lr 0.1", "w_norm", 44.7, "norm"),
-    ("F12", "|B|, BS1024 lr 0.1", "BS1024 lr 0.1", "b_norm", 0.10, "bias"),
-    ("F12", "|W|, BS1024 x480 epochs", "BS1024 480 ep", "w_norm", 44.9, "norm"),
-    ("F12", "|B|, BS1024 x480 epochs", "BS1024 480 ep", "b_norm", 0.11, "bias"),
+    ("F12", "|W|, BS64", "SGD BS64", "w_norm", 44.9, "norm"),
+    ("F12", "|B|, BS64", "SGD BS64", "b_norm", 0.11, "bias"),
+    ("F12", "|W|, BS1024", "SGD BS1024", "w_norm", 44.1, "norm"),
+    ("F12", "|B|, BS1024", "SGD BS1024", "b_norm", 0.07, "bias"),
+    ("F12", "A, BS1024 (norms table)", "SGD BS1024", "test_acc", 95.0, "acc"),
+    ("F12", "|W|, BS1024 lr 0.1", "SGD BS1024 lr 0.1", "w_norm", 44.7, "norm"),
+    ("F12", "|B|, BS1024 lr 0.1", "SGD BS1024 lr 0.1", "b_norm", 0.10, "bias"),
+    ("F12", "|W|, BS1024 x480 epochs", "SGD BS1024 480 epochs", "w_norm", 44.9, "norm"),
+    ("F12", "|B|, BS1024 x480 epochs", "SGD BS1024 480 epochs", "b_norm", 0.11, "bias"),
     ("F12", "|W|, Adam BS64", "Adam BS64", "w_norm", 258.0, "norm"),
     ("F12", "|B|, Adam BS64", "Adam BS64", "b_norm", 18.3, "bias"),
 ] + [("F12", f"cos layer {i + 1}, {name}", name, f"cos{i}", post[i], "cos")
-     for name, post in (("BS64", (0.988, 0.993, 0.928)), ("BS1024", (0.998, 0.998, 0.978)),
-                        ("BS1024 lr 0.1", (0.991, 0.994, 0.936)), ("BS1024 480 ep", (0.989, 0.993, 0.930)),
+     for name, post in (("SGD BS64", (0.988, 0.993, 0.928)), ("SGD BS1024", (0.998, 0.998, 0.978)),
+                        ("SGD BS1024 lr 0.1", (0.991, 0.994, 0.936)), ("SGD BS1024 480 epochs", (0.989, 0.993, 0.930)),
                         ("Adam BS64", (0.124, 0.359, 0.153)))
      for i in range(3)]
 
 
-def runs(scale, seeds, name, scaling="x255"):
-    return protocol.runs(scale, seeds, *CONFIGS[name], scaling=scaling)
-
-
-def runs_here(scale, name, scaling):
-    return protocol.runs_at(scale, CONFIGS[name][3], scaling)
-
-
-def required(scale, seeds):
-    return [r for sc in SCALINGS for n in CONFIGS if runs_here(scale, n, sc) for r in runs(scale, seeds, n, sc)]
+runs = protocol.table_runs
+runs_here = protocol.table_runs_at
+required = protocol.table_required
 
 
 def value(rec, measure):

@@ -54,3 +54,28 @@ def runs_at(scale: Scale, paper_epochs: int, scaling: str) -> bool:
     """Whether a config runs at this scale: to keep CI time, the quick scale
     runs the long arms (more than 30 paper epochs) with x/255 inputs only."""
     return not (scale.name == "quick" and paper_epochs != 30 and scaling != "x255")
+
+
+# The five runs of the post's tables of norms and cosines (F12), which the
+# fidelity table reads too: name -> (optimizer, batch size, lr, paper epochs).
+NORM_TABLE = {
+    "SGD BS64": ("sgd", 64, 0.01, 30),
+    "SGD BS1024": ("sgd", 1024, 0.01, 30),
+    "SGD BS1024 lr 0.1": ("sgd", 1024, 0.1, 30),
+    "SGD BS1024 480 epochs": ("sgd", 1024, 0.01, equal_steps_epochs(30, 64, 1024)),
+    "Adam BS64": ("adam", 64, 0.01, 30),
+}
+
+
+def table_runs(scale: Scale, seeds, name: str, scaling: str = "x255") -> list[RunConfig]:
+    return runs(scale, seeds, *NORM_TABLE[name], scaling=scaling)
+
+
+def table_runs_at(scale: Scale, name: str, scaling: str) -> bool:
+    return runs_at(scale, NORM_TABLE[name][3], scaling)
+
+
+def table_required(scale: Scale, seeds) -> list[RunConfig]:
+    """Every run of NORM_TABLE under both input scalings that this scale runs."""
+    return [r for sc in INPUT_SCALINGS for n in NORM_TABLE if table_runs_at(scale, n, sc)
+            for r in table_runs(scale, seeds, n, sc)]
