@@ -128,6 +128,10 @@ def pytest_configure(config):
         os.environ["BSC_SESSION"] = uuid.uuid4().hex[:12]
         os.environ["BSC_SESSION_START"] = repr(time.time())
         config.bsc_records = []
+        # The commit of the code that runs, read now: edits or commits made
+        # while a long session trains must not relabel its report.
+        from harness import provenance
+        config.bsc_commit = provenance.git_commit()
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:  # cores / workers intra-op threads each: workers never oversubscribe the CPU
         import torch
@@ -340,7 +344,8 @@ def pytest_sessionfinish(session, exitstatus):
     threads = (f"{max(1, (os.cpu_count() or 1) // workers)} per worker x {workers} workers" if workers > 1
                else prov["threads"])
     from dataclasses import asdict
-    prov |= {"threads": threads, "scale": scale.name, "scale protocol": json.dumps(asdict(scale)),
+    prov |= {"commit": getattr(config, "bsc_commit", prov["commit"]), "threads": threads, "scale": scale.name,
+             "scale protocol": json.dumps(asdict(scale)),
              "seeds": f"{len(seeds)} ({', '.join(map(str, seeds))})",
              "runs trained / from cache": f"{len(computed)} / {len(cached)}",
              "diverged runs": "; ".join(f"{d} at epoch {at}" for d, at in diverged) or "none",

@@ -80,8 +80,9 @@ def draw(ctx, scaling):
         plots.band(axes[0], x, ys, f"BS{bs}", colors[bs])
         steps = [r["history"]["step"] for r in recs]
         plots.band(axes[1], steps[0][:len(ys[0])], ys, f"BS{bs}, 30 paper epochs", colors[bs])
-    if long_runs_here(ctx.scale, scaling):
-        recs = ctx.records(runs(ctx.scale, ctx.seeds, 1024, scaling, LONG_EPOCHS))
+    long = runs(ctx.scale, ctx.seeds, 1024, scaling, LONG_EPOCHS)
+    if long_runs_here(ctx.scale, scaling) and ctx.available(long):
+        recs = ctx.records(long)
         _, ys = series(recs, "w_dist")
         plots.band(axes[1], recs[0]["history"]["step"][:len(ys[0])], ys, f"BS1024, {LONG_EPOCHS} paper epochs",
                    "tab:green")

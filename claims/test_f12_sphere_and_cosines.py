@@ -70,7 +70,8 @@ def cosines(recs):
 
 
 def draw(ctx, scaling):
-    names = [n for n in CONFIGS if runs_here(ctx.scale, n, scaling)]
+    names = [n for n in CONFIGS if runs_here(ctx.scale, n, scaling)
+             and ctx.available(runs(ctx.scale, ctx.seeds, n, scaling))]
     fig, axes = plots.figure(2, 1, size=(6.0, 3.8))
     for i, n in enumerate(names):
         c = cosines(ctx.records(runs(ctx.scale, ctx.seeds, n, scaling)))

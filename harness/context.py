@@ -123,6 +123,11 @@ class Context:
     def too_long(self, spec) -> bool:
         return self.max_epochs is not None and getattr(spec, "epochs", 0) > self.max_epochs
 
+    def available(self, specs) -> bool:
+        """False when --max-epochs excludes any of specs: a figure leaves
+        those out instead of skipping the reading it illustrates."""
+        return not any(self.too_long(s) for s in specs)
+
     def prefetch(self, specs):
         """Compute every missing spec, largest first, sharing the work with
         any other process that prefetches the same list."""
