@@ -44,7 +44,7 @@ POST = {"W": 6.71, "B": 0.11, "A": 98.0}  # BS64, lr 0.01
 KNOWN = {}
 
 
-def runs(scale, seeds, bs, lr, scaling="x255"):
+def runs(scale, seeds, bs, lr, scaling=protocol.DEFAULT_SCALING):
     return [protocol.sgd(scale, bs, lr, s, scaling=scaling) for s in seeds]
 
 
@@ -88,9 +88,6 @@ def draw(ctx, g, scaling):
     return plots.save(fig, ctx.report_dir, f"f8_grid_{scaling}")
 
 
-def _label(scaling):
-    return "" if scaling == "x255" else f" [{scaling} inputs]"
-
 
 @pytest.mark.parametrize("scaling", SCALINGS)
 @pytest.mark.parametrize("lr", LRS)
@@ -98,7 +95,7 @@ def test_small_batch_travels_farther(ctx, record, judge, lr, scaling):
     g = grid(ctx, scaling)
     v = verdicts.monotone(BATCH_SIZES, [g[bs, lr]["W"] for bs in BATCH_SIZES], increasing=False)
     v.detail = f"effect = W(BS64) - W(BS1024); {v.detail}"
-    record(finding="F8", reading=f"W falls with batch size at lr {lr:g}{_label(scaling)}", verdict=v,
+    record(finding="F8", reading=f"W falls with batch size at lr {lr:g}{protocol.scaling_label(scaling)}", verdict=v,
            post="BS64 lr 0.01 W 6.71; BS1024 at lr 0.01 cannot reach ~6",
            ours=", ".join(f"BS{bs} W {np.mean(g[bs, lr]['W']):.3f}" for bs in BATCH_SIZES),
            protocol=ctx.records(runs(ctx.scale, ctx.seeds, 64, lr, scaling))[0]["config"] | {"phases": "see reading"},
@@ -115,10 +112,10 @@ def test_accuracy_rises_with_distance(ctx, record, judge, scaling):
     order = sorted(cells, key=lambda c: np.mean(g[c]["W"]))
     v.detail = "cells by W: " + ", ".join(f"BS{bs}/lr{lr:g} W {np.mean(g[bs, lr]['W']):.2f} "
                                           f"A {np.mean(g[bs, lr]['A']):.1f}" for bs, lr in order)
-    record(kind="table", finding="F8", title=f"W / B / A after 30 paper epochs, BS x lr{_label(scaling)} "
+    record(kind="table", finding="F8", title=f"W / B / A after 30 paper epochs, BS x lr{protocol.scaling_label(scaling)} "
                                                f"({ctx.scale.name} scale, mean over {len(ctx.seeds)} seeds)",
            text=table(g), note="The post's BS64 / lr 0.01 cell: W 6.71, B 0.11, A 98%.")
-    record(finding="F8", reading=f"test accuracy rises with W across the BS x lr grid{_label(scaling)}", verdict=v,
+    record(finding="F8", reading=f"test accuracy rises with W across the BS x lr grid{protocol.scaling_label(scaling)}", verdict=v,
            post="best cells ~6 from init; closer cells generalise worse",
            ours=f"Spearman rho {v.effect:.2f} over {len(cells)} cells", figures=[draw(ctx, g, scaling)])
     judge(f"acc-rises-with-w-{scaling}", v)

@@ -50,18 +50,18 @@ KNOWN = {
 }
 
 
-def arm_runs(scale, seeds, arm, scaling="x255"):
+def arm_runs(scale, seeds, arm, scaling=protocol.DEFAULT_SCALING):
     a = ARMS[arm]
     return [protocol.sgd(scale, a["bs"], a["lr"], s, epochs=a["epochs"], scaling=scaling) for s in seeds]
 
 
-def ref_runs(scale, seeds, scaling="x255"):
+def ref_runs(scale, seeds, scaling=protocol.DEFAULT_SCALING):
     return [protocol.sgd(scale, 64, 0.01, s, scaling=scaling) for s in seeds]
 
 
 def runs_arm(scale, arm, scaling):
     """Whether an arm runs at this scale and scaling (quick: 16x arm with x/255 only)."""
-    return not (scale.name == "quick" and arm == "16x epochs" and scaling != "x255")
+    return protocol.runs_at(scale, ARMS[arm]["epochs"], scaling)
 
 
 def required(scale, seeds):
@@ -97,7 +97,7 @@ def test_large_batch_reaches_bs64(ctx, record, judge, arm, quantity, scaling):
     cfg = arm_recs[0]["config"]
     steps = (arm_recs[0]["steps"], ref[0]["steps"])
     v.detail = (v.detail + "; " if v.detail else "") + f"steps per run: arm {steps[0]}, BS64 {steps[1]}"
-    label = "" if scaling == "x255" else f" [{scaling} inputs]"
+    label = protocol.scaling_label(scaling)
     record(finding="F9", reading=f"BS1024 {arm} reaches BS64's {quantity}{label}", verdict=v, post=post, ours=ours,
            protocol={"arm": f"BS1024 lr {ARMS[arm]['lr']:g}, {cfg['phases'][0]['epochs']} epochs",
                      "reference": "BS64 lr 0.01 (F1's runs)", "scaling": scaling})

@@ -106,7 +106,7 @@ def rows(ctx, scaling):
 @pytest.mark.parametrize("scaling", SCALINGS)
 def test_fidelity_rows(ctx, record, scaling):
     rs = rows(ctx, scaling)
-    label = "" if scaling == "x255" else f" [{scaling} inputs]"
+    label = protocol.scaling_label(scaling)
     for r in rs:
         record(kind="fidelity", finding=r["finding"], quantity=r["quantity"] + label, post=r["post"], ours=r["ours"],
                ci=r["ci"], tolerance=r["tolerance"], met=r["met"],
