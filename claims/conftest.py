@@ -17,6 +17,14 @@ def judge(request, ctx):
     return _judge
 
 
+@pytest.fixture(scope="session")
+def ex(ctx):
+    """The gradient experiment F4-F7 share (harness/gradients.py), loaded once
+    per worker."""
+    from harness import gradients
+    return gradients.experiment(ctx)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem):
     """A run excluded by the session's options (--max-epochs) skips the reading

@@ -33,6 +33,7 @@ import numpy as np
 import pytest
 
 from harness import geometry, plots, protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import series
 
 SCALINGS = protocol.INPUT_SCALINGS
@@ -106,9 +107,10 @@ def test_distance_monotone_and_concave(ctx, record, judge, bs, scaling):
     vh = verdicts.greater(*verdicts.mean_ci(h), H_THRESHOLD, f"{len(h)} seeds", f"W(T/2)/W(T) > {H_THRESHOLD:g}")
     vm = verdicts.greater(*verdicts.mean_ci(inc), 0.0, f"{len(inc)} seeds",
                           "min per-epoch increment of W / W(T) > 0")
-    v = verdicts.all_of([vh, vm], detail=f"second differences <= 0: "
+    v = verdicts.all_of([vh, vm], detail="second differences <= 0: "
                         + ", ".join(f"{s['concave_steps']}/{s['n_second']}" for s in sh) + " per seed")
-    record(finding="F10", reading=f"BS{bs} distance per epoch rises and flattens{protocol.scaling_label(scaling)}", verdict=v,
+    record(finding="F10", reading=f"BS{bs} distance per epoch rises and flattens{scaling_label(scaling)}",
+           verdict=v,
            post="monotone, sublinear (BS64 shown; BS1024 alike)",
            ours=f"W(T/2)/W(T) {np.mean(h):.3f}, min increment {np.mean(inc):.3g} of W(T)",
            protocol=recs[0]["config"] | {"phases": f"BS{bs} lr 0.01, 30 paper epochs"},
@@ -134,7 +136,7 @@ def test_equal_steps_equal_distance(ctx, record, judge, scaling):
     v.detail = (f"margin = {EQ_MARGIN:.0%} of BS64's mean W {np.mean(w64):.3f}, at {steps} steps "
                 f"(BS1024 run: {big[0]['steps']} steps); relative gap at each BS64 epoch: "
                 + ", ".join(f"{g:+.1%}" for g in gaps))
-    record(finding="F10", reading=f"BS64 and BS1024 travel as far in the same number of steps{protocol.scaling_label(scaling)}",
+    record(finding="F10", reading=f"BS64 and BS1024 travel as far in the same number of steps{scaling_label(scaling)}",
            verdict=v, post="W 6.71 (BS64, 30 ep) vs 6.63 (BS1024, 480 ep)",
            ours=f"W {np.mean(w64):.3f} (BS64) vs {np.mean(w1024):.3f} (BS1024) at {steps} steps",
            figures=[draw(ctx, scaling)])

@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 
 from harness import geometry, plots, protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import final, series
 
 SCALINGS = protocol.INPUT_SCALINGS
@@ -116,7 +117,7 @@ def test_adam_much_larger(ctx, record, judge, quantity, scaling):
     v.detail = (f"ratio Adam/SGD {np.mean(a) / np.mean(s):.3g} (needs > {k:g}: log {k:g} = {math.log(k):.3f}); "
                 f"interval as ratio [{math.exp(v.ci[0]):.3g}, {math.exp(v.ci[1]):.3g}]")
     pa, ps = POST[quantity]
-    record(finding="F11", reading=f"Adam's {quantity} at least {k:g}x SGD's{protocol.scaling_label(scaling)}", verdict=v,
+    record(finding="F11", reading=f"Adam's {quantity} at least {k:g}x SGD's{scaling_label(scaling)}", verdict=v,
            post=f"Adam {pa:g} vs SGD {ps:g}", ours=f"Adam {np.mean(a):.4g} vs SGD {np.mean(s):.4g}",
            protocol=adam[0]["config"] | {"phases": "Adam BS64 lr 0.01, 30 paper epochs; SGD the same"},
            figures=[draw(ctx, scaling, adam, sgd)])
@@ -129,7 +130,7 @@ def test_adam_tests_worse(ctx, record, judge, scaling):
     a = [100 * final(r, "test_acc") for r in adam]
     s = [100 * final(r, "test_acc") for r in sgd]
     v = verdicts.superiority(s, a, what="A(SGD) - A(Adam) [points]")
-    record(finding="F11", reading=f"Adam's test accuracy below SGD's{protocol.scaling_label(scaling)}", verdict=v,
+    record(finding="F11", reading=f"Adam's test accuracy below SGD's{scaling_label(scaling)}", verdict=v,
            post="Adam 95% vs SGD 98%", ours=f"Adam {np.mean(a):.2f}% vs SGD {np.mean(s):.2f}%")
     judge(f"worse-acc-{scaling}", v)
 
@@ -144,7 +145,7 @@ def test_adam_distance_closer_to_linear(ctx, record, judge, scaling):
     v.detail = (f"Adam R2 line {f(ca, 'lin'):.4f} / log {f(ca, 'log'):.4f}, W(T/2)/W(T) {f(ca, 'h'):.3f}; "
                 f"SGD R2 line {f(cs, 'lin'):.4f} / log {f(cs, 'log'):.4f}, W(T/2)/W(T) {f(cs, 'h'):.3f}")
     record(finding="F11",
-           reading=f"Adam's distance curve from epoch 1 closer to a straight line than SGD's{protocol.scaling_label(scaling)}",
+           reading=f"Adam's distance curve from epoch 1 closer to a straight line than SGD's{scaling_label(scaling)}",
            verdict=v, post="Adam almost linear, SGD clearly sublinear",
            ours=f"D Adam {f(ca, 'D'):+.4f}, SGD {f(cs, 'D'):+.4f}", figures=[draw(ctx, scaling, adam, sgd)])
     judge(f"linear-{scaling}", v)
@@ -159,7 +160,7 @@ def test_adam_distance_closer_to_linear_from_origin(ctx, record, judge, scaling)
                              what="|h(SGD) - 0.5| - |h(Adam) - 0.5|, h = W(T/2)/W(T)")
     v.detail = f"h Adam {np.mean(ha):.3f}, SGD {np.mean(hs):.3f} (0.5 = straight line from the init)"
     record(finding="F11", reading=f"Adam's distance curve, epoch 0 included, nearer a straight line than "
-                                  f"SGD's{protocol.scaling_label(scaling)}",
+                                  f"SGD's{scaling_label(scaling)}",
            verdict=v, post="Adam almost linear, SGD clearly sublinear",
            ours=f"W(T/2)/W(T) Adam {np.mean(ha):.3f}, SGD {np.mean(hs):.3f}", figures=[draw(ctx, scaling, adam, sgd)])
     judge(f"linear-origin-{scaling}", v)

@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 
 from harness import plots, protocol, verdicts
+from harness.protocol import scaling_label
 
 SCALINGS = protocol.INPUT_SCALINGS
 NORM_MARGIN = 0.05
@@ -108,7 +109,8 @@ def test_sgd_norm_stays_on_initial_sphere(ctx, record, judge, name, scaling):
                         f"|W_final|/|W_init| - 1 within +-{NORM_MARGIN:g}")
     init = np.mean([r["history"]["w_norm"][0] for r in recs])
     fin = np.mean([r["history"]["w_norm"][-1] for r in recs])
-    record(finding="F12", reading=f"{name}: final weight norm within 5% of the initial{protocol.scaling_label(scaling)}", verdict=v,
+    record(finding="F12", reading=f"{name}: final weight norm within 5% of the initial{scaling_label(scaling)}",
+           verdict=v,
            post=f"{POST_NORM[name]:g} (init ~44, Glorot 43.95)", ours=f"{fin:.3f} from {init:.3f} ({m:+.2%})",
            protocol={"config": name, "scaling": scaling, "epochs": recs[0]["config"]["phases"][0]["epochs"]},
            figures=[draw(ctx, scaling)])
@@ -129,7 +131,7 @@ def test_layer_cosines(ctx, record, judge, name, scaling):
         v = verdicts.less(m, ci, ADAM_COS_MAX, f"{len(c)} seeds", f"max over layers of cos < {ADAM_COS_MAX:g}")
         reading = f"{name}: every layer's cosine with its init is low"
     ours = "[" + " ".join(f"{x:.3f}" for x in c.mean(0)) + "]"
-    record(finding="F12", reading=reading + protocol.scaling_label(scaling), verdict=v,
+    record(finding="F12", reading=reading + scaling_label(scaling), verdict=v,
            post="[" + " ".join(f"{x:.3f}" for x in POST_COS[name]) + "]", ours=ours, figures=[draw(ctx, scaling)])
     judge(f"cos-{name}-{scaling}", v)
 
@@ -142,7 +144,7 @@ def test_second_layer_changes_least(ctx, record, judge, name, scaling):
     gap = c[:, 1] - np.maximum(c[:, 0], c[:, 2])
     m, ci = verdicts.mean_ci(gap)
     v = verdicts.greater(m, ci, 0.0, f"{len(c)} seeds", "cos(layer 2) - max(cos(layer 1), cos(layer 3)) > 0")
-    record(finding="F12", reading=f"{name}: the second layer moves least (highest cosine){protocol.scaling_label(scaling)}",
+    record(finding="F12", reading=f"{name}: the second layer moves least (highest cosine){scaling_label(scaling)}",
            verdict=v, post="[" + " ".join(f"{x:.3f}" for x in POST_COS[name]) + "]",
            ours="[" + " ".join(f"{x:.4f}" for x in c.mean(0)) + "]")
     judge(f"layer2-{name}-{scaling}", v)

@@ -20,6 +20,7 @@ BS2 above BS64 (Welch interval above 0).
 import pytest
 
 from harness import plots, protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import final, series
 
 BATCH_SIZES = (64, 256, 1024)
@@ -61,9 +62,11 @@ def test_larger_batch_lowers_accuracy(ctx, record, judge, split, scaling):
     means = {bs: sum(a) / len(a) for bs, a in acc.items()}
     post = "BS64 98%, BS1024 ~96%" if split == "test" else "BS64 100%, lower for larger batches"
     record(finding="F1", reading=f"{split} accuracy falls with batch size (64/256/1024)"
-                                 f"{protocol.scaling_label(scaling)}", verdict=v,
+                                 f"{scaling_label(scaling)}", verdict=v,
            post=post, ours=", ".join(f"BS{bs} {m:.2f}%" for bs, m in means.items()),
-           protocol={k: recs[64][0]["config"][k] for k in ("init", "scaling", "drop_last", "train_subset", "test_subset")}, figures=[draw(ctx, recs, scaling)])
+           protocol={k: recs[64][0]["config"][k]
+                     for k in ("init", "scaling", "drop_last", "train_subset", "test_subset")},
+           figures=[draw(ctx, recs, scaling)])
     judge(f"{split}-monotone-{scaling}", v)
 
 

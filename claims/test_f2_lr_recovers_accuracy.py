@@ -17,6 +17,7 @@ Rules (test accuracy after the last epoch, in points, Welch 90% intervals):
 import pytest
 
 from harness import plots, protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import final, series
 
 DELTA = 0.5  # points of test accuracy; fixed before any run
@@ -70,7 +71,7 @@ def test_larger_lr_recovers_accuracy(ctx, record, judge, reading, scaling):
         v = verdicts.superiority(acc["BS1024 lr0.1"], acc["BS1024 lr0.01"],
                                  what="acc(BS1024 lr0.1) - acc(BS1024 lr0.01) [points]")
         text, post = "BS1024 lr0.1 above BS1024 lr0.01", "98% vs ~96%"
-    record(finding="F2", reading=text + protocol.scaling_label(scaling), verdict=v, post=post,
+    record(finding="F2", reading=text + scaling_label(scaling), verdict=v, post=post,
            ours=", ".join(f"{arm} {sum(a) / len(a):.2f}%" for arm, a in acc.items()),
            protocol=protocol_fields(recs["BS64 lr0.01"][0]), figures=[draw(ctx, recs, scaling)])
     judge(f"{reading}-{scaling}", v)

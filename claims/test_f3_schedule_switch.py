@@ -22,6 +22,7 @@ Welch 90% intervals):
 import pytest
 
 from harness import plots, protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import final, series
 
 DELTA = 0.5  # points of test accuracy; fixed before any run
@@ -94,7 +95,7 @@ def test_switch_recovers(ctx, record, judge, schedule, against, scaling):
         v = verdicts.superiority(acc[schedule], acc[CONTROL], what=f"acc({schedule}) - acc(1024x60) [points]")
         text = f"{schedule}: above the 1024x60 control"
     mean = lambda a: sum(a) / len(a)  # noqa: E731
-    record(finding="F3", reading=text + protocol.scaling_label(scaling), verdict=v,
+    record(finding="F3", reading=text + scaling_label(scaling), verdict=v,
            post="all three switched runs ~98%",
            ours=f"{schedule} {mean(acc[schedule]):.2f}%, 64x30 {mean(acc[REFERENCE]):.2f}%, "
                 f"1024x60 {mean(acc[CONTROL]):.2f}%",

@@ -43,9 +43,9 @@ SMALL, LARGE = (1, 8), (64, 1024)
 
 KNOWN = {
     **{("quick", f"{r}-{g}-increases"): (
-        f"measured at quick scale (32 trials): under the literal vector-sum reading the mean norm FALLS with "
-        f"batch size, early 165.6 (BS1) -> 0.435 (BS1024), late 156 -> 0.387, every adjacent pair reversed: "
-        f"summing 1024/BS batch-mean gradients shrinks as BS grows")
+        "measured at quick scale (32 trials): under the literal vector-sum reading the mean norm FALLS with "
+        "batch size, early 165.6 (BS1) -> 0.435 (BS1024), late 156 -> 0.387, every adjacent pair reversed: "
+        "summing 1024/BS batch-mean gradients shrinks as BS grows")
        for r in ("sum", "sum-drop") for g in ("early", "late")},
     **{("quick", f"{r}-{g}-sqrt"): (
         "measured at quick scale (32 trials): exponents sum -0.900 [-0.902, -0.898] early, -0.909 [-0.910, -0.908] "
@@ -87,11 +87,6 @@ def draw(ctx, ex):
     fig.suptitle(f"F4: mean gradient norm vs batch size, error bars = std over trials ({ctx.scale.name} scale)")
     _FIG[str(ctx.report_dir)] = plots.save(fig, ctx.report_dir, "f4_gradient_norm")
     return _FIG[str(ctx.report_dir)]
-
-
-@pytest.fixture(scope="module")
-def ex(ctx):
-    return gradients.experiment(ctx)
 
 
 @pytest.mark.parametrize("regime", REGIMES)

@@ -59,11 +59,6 @@ def draw(ctx, ex):
     return _FIG[key]
 
 
-@pytest.fixture(scope="module")
-def ex(ctx):
-    return gradients.experiment(ctx)
-
-
 @pytest.mark.parametrize("regime", REGIMES)
 @pytest.mark.parametrize("reading", READINGS)
 def test_normalised_spread_grows_with_batch_size(ctx, record, judge, ex, reading, regime):

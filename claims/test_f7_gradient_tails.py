@@ -72,11 +72,6 @@ def draw(ctx, ex):
     return _FIG[key]
 
 
-@pytest.fixture(scope="module")
-def ex(ctx):
-    return gradients.experiment(ctx)
-
-
 def _judge_trend(values, sign, what):
     x = np.log2(np.asarray(gradients.BATCH_SIZES, float))
     est, ci = verdicts.bootstrap_rows(lambda a: verdicts.slope(x, a.mean(0)), values)

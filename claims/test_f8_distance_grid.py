@@ -33,6 +33,7 @@ import numpy as np
 import pytest
 
 from harness import plots, protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import final
 
 BATCH_SIZES = (64, 256, 1024)
@@ -95,7 +96,7 @@ def test_small_batch_travels_farther(ctx, record, judge, lr, scaling):
     g = grid(ctx, scaling)
     v = verdicts.monotone(BATCH_SIZES, [g[bs, lr]["W"] for bs in BATCH_SIZES], increasing=False)
     v.detail = f"effect = W(BS64) - W(BS1024); {v.detail}"
-    record(finding="F8", reading=f"W falls with batch size at lr {lr:g}{protocol.scaling_label(scaling)}", verdict=v,
+    record(finding="F8", reading=f"W falls with batch size at lr {lr:g}{scaling_label(scaling)}", verdict=v,
            post="BS64 lr 0.01 W 6.71; BS1024 at lr 0.01 cannot reach ~6",
            ours=", ".join(f"BS{bs} W {np.mean(g[bs, lr]['W']):.3f}" for bs in BATCH_SIZES),
            protocol=ctx.records(runs(ctx.scale, ctx.seeds, 64, lr, scaling))[0]["config"] | {"phases": "see reading"},
@@ -112,10 +113,11 @@ def test_accuracy_rises_with_distance(ctx, record, judge, scaling):
     order = sorted(cells, key=lambda c: np.mean(g[c]["W"]))
     v.detail = "cells by W: " + ", ".join(f"BS{bs}/lr{lr:g} W {np.mean(g[bs, lr]['W']):.2f} "
                                           f"A {np.mean(g[bs, lr]['A']):.1f}" for bs, lr in order)
-    record(kind="table", finding="F8", title=f"W / B / A after 30 paper epochs, BS x lr{protocol.scaling_label(scaling)} "
+    record(kind="table", finding="F8", title=f"W / B / A after 30 paper epochs, BS x lr{scaling_label(scaling)} "
                                                f"({ctx.scale.name} scale, mean over {len(ctx.seeds)} seeds)",
            text=table(g), note="The post's BS64 / lr 0.01 cell: W 6.71, B 0.11, A 98%.")
-    record(finding="F8", reading=f"test accuracy rises with W across the BS x lr grid{protocol.scaling_label(scaling)}", verdict=v,
+    record(finding="F8", reading=f"test accuracy rises with W across the BS x lr grid{scaling_label(scaling)}",
+           verdict=v,
            post="best cells ~6 from init; closer cells generalise worse",
            ours=f"Spearman rho {v.effect:.2f} over {len(cells)} cells", figures=[draw(ctx, g, scaling)])
     judge(f"acc-rises-with-w-{scaling}", v)

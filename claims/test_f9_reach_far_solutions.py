@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from harness import protocol, verdicts
+from harness.protocol import scaling_label
 from harness.trainer import final
 
 SCALINGS = protocol.INPUT_SCALINGS
@@ -97,7 +98,7 @@ def test_large_batch_reaches_bs64(ctx, record, judge, arm, quantity, scaling):
     cfg = arm_recs[0]["config"]
     steps = (arm_recs[0]["steps"], ref[0]["steps"])
     v.detail = (v.detail + "; " if v.detail else "") + f"steps per run: arm {steps[0]}, BS64 {steps[1]}"
-    label = protocol.scaling_label(scaling)
+    label = scaling_label(scaling)
     record(finding="F9", reading=f"BS1024 {arm} reaches BS64's {quantity}{label}", verdict=v, post=post, ours=ours,
            protocol={"arm": f"BS1024 lr {ARMS[arm]['lr']:g}, {cfg['phases'][0]['epochs']} epochs",
                      "reference": "BS64 lr 0.01 (F1's runs)", "scaling": scaling})

@@ -32,6 +32,7 @@ import pytest
 
 from harness import protocol, verdicts
 from harness.context import RunSkipped
+from harness.protocol import scaling_label
 from harness.trainer import final
 
 SCALINGS = protocol.INPUT_SCALINGS
@@ -106,7 +107,7 @@ def rows(ctx, scaling):
 @pytest.mark.parametrize("scaling", SCALINGS)
 def test_fidelity_rows(ctx, record, scaling):
     rs = rows(ctx, scaling)
-    label = protocol.scaling_label(scaling)
+    label = scaling_label(scaling)
     for r in rs:
         record(kind="fidelity", finding=r["finding"], quantity=r["quantity"] + label, post=r["post"], ours=r["ours"],
                ci=r["ci"], tolerance=r["tolerance"], met=r["met"],
