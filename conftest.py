@@ -3,6 +3,7 @@
 Workers (pytest-xdist) train and judge; the controller collects every claim's
 records through user_properties and writes reports/ once, at the end.
 """
+import inspect
 import json
 import os
 import time
@@ -143,15 +144,19 @@ def pytest_collection_finish(session):
     from harness.errors import HarnessError
 
     session.config.bsc_spec_errors = []
-    specs, seen = [], set()
+    specs = []
     scale, seeds = session.config.bsc[0], session.config.bsc[1]
+    selected = {}  # module -> names of its selected test functions
     for item in session.items:
         mod = getattr(item, "module", None)
-        if mod is None or mod in seen or not hasattr(mod, "required"):
-            continue
-        seen.add(mod)
+        if mod is not None and hasattr(mod, "required"):
+            selected.setdefault(mod, set()).add(item.originalname)
+    for mod, tests in selected.items():
+        # A module whose required() takes `tests` declares only what the selected
+        # tests need: `-k "not batch_size_2"` must not train F1's BS2 runs.
+        kw = {"tests": tests} if "tests" in inspect.signature(mod.required).parameters else {}
         try:
-            specs += list(mod.required(scale, seeds))
+            specs += list(mod.required(scale, seeds, **kw))
         except HarnessError as e:  # e.g. a claim that declares a run with batch size 0
             msg = (f"{mod.__name__}.required() declares an invalid run: {e}. "
                    f"Fix the run declaration in {mod.__file__}")

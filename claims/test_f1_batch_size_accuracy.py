@@ -34,9 +34,11 @@ def runs(scale, seeds, bs, scaling=protocol.DEFAULT_SCALING):
     return [protocol.sgd(scale, bs, LR, s, scaling=scaling) for s in seeds]
 
 
-def required(scale, seeds):
+def required(scale, seeds, tests=None):
+    """tests: the selected test functions (None: all); BS2 only when its test runs."""
     out = [r for sc in SCALINGS for bs in BATCH_SIZES for r in runs(scale, seeds, bs, sc)]
-    return out + (runs(scale, seeds, 2) if scale.name == "paper" else [])
+    bs2 = scale.name == "paper" and (tests is None or "test_batch_size_2_beats_64" in tests)
+    return out + (runs(scale, seeds, 2) if bs2 else [])
 
 
 def draw(ctx, recs, scaling):

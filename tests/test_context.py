@@ -27,3 +27,19 @@ def test_short_runs_stay_available(tmp_path):
     short = protocol.sgd(scales.QUICK, 64, 0.01, 0)
     assert short.epochs <= 60 and ctx.available([short])
     assert ctx_with(tmp_path, max_epochs=None).available([protocol.sgd(scales.QUICK, 1024, 0.01, 0, epochs=480)])
+
+
+def test_deselected_bs2_test_declares_no_bs2_run():
+    """conftest hands a module's required() the selected tests: `-k "not batch_size_2"`
+    at paper scale must not train F1's 900k-step BS2 runs."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "claims" / "test_f1_batch_size_accuracy.py"
+    spec = importlib.util.spec_from_file_location("f1_claim", path)
+    f1 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(f1)
+    bs2 = lambda runs: [r for r in runs if r.phases[0].batch_size == 2]  # noqa: E731
+    assert bs2(f1.required(scales.PAPER, [0]))
+    assert bs2(f1.required(scales.PAPER, [0], tests={"test_batch_size_2_beats_64"}))
+    assert not bs2(f1.required(scales.PAPER, [0], tests={"test_larger_batch_lowers_accuracy"}))
+    assert not bs2(f1.required(scales.QUICK, [0]))
