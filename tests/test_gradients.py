@@ -34,16 +34,20 @@ def test_fast_sampler_matches_naive_loop_float64(B_set):
 
 
 def test_fast_sampler_full_trial_float32_close_to_float64():
+    """The float32 path computes what the float64 path computes, over a whole
+    1024-sample trial. At lr 0 the weights stay put, so the comparison sees
+    rounding only: with lr > 0, float32 rounding can tip a ReLU at its kink and
+    the two trajectories part, by an amount that depends on the CPU (the naive
+    autograd loop itself parts from float64 by 36% at B = 1 on an Intel Xeon).
+    The trajectory logic is checked in float64 above, at 1e-10."""
     p, x, y = _setup(1024, trials=1)
-    B_set = (1, 7, 1024)  # 7: oneDNN's prepacked products (float32 only). Not every B: over
-    # 1024 steps float32 rounding can tip a ReLU at its kink, and the trajectories part (the
-    # naive loop itself differs from float64 by 13% at B = 4 on these inputs)
-    f64 = gradients.sample_trials(p, x, y, B_set)
-    f32 = gradients.sample_trials([q.float() for q in p], x.float(), y, B_set)
+    B_set = (1, 7, 1024)  # 7: oneDNN's prepacked products (float32 only)
+    f64 = gradients.sample_trials(p, x, y, B_set, lr=0.0)
+    f32 = gradients.sample_trials([q.float() for q in p], x.float(), y, B_set, lr=0.0)
     for B in B_set:
         for r in ("sum", "mean-drop"):
             a, b = f32[B][r].double(), f64[B][r]
-            assert (a - b).norm() / b.norm() < 1e-4, (B, r)
+            assert (a - b).norm() / b.norm() < 1e-5, (B, r)
 
 
 def test_packed_float32_path_matches_the_plain_float32_path():
