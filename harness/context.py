@@ -81,6 +81,7 @@ class Context:
     def __post_init__(self):
         self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event)
         self.diverged_seen: list[tuple[str, int]] = []  # diverged runs the current test read
+        self.used: list = []  # specs the current test read (its reading's protocol comes from them)
 
     def say(self, msg):
         try:
@@ -138,6 +139,7 @@ class Context:
     def results(self, specs):
         """The cache entries of specs, in order, computing what is missing."""
         specs = list(specs)
+        self.used += specs
         long = [s.describe() for s in specs if self.too_long(s)]
         if long:
             raise RunSkipped(f"--max-epochs {self.max_epochs} excludes {long[0]}"

@@ -11,3 +11,9 @@ class DataError(HarnessError):
 
 class ConfigError(HarnessError):
     """A run configuration or option is invalid."""
+
+
+class NotAtThisScale(Exception):
+    """Not an error: a claim's run declaration says this reading does not run at
+    the session's scale (the message says why, and where it does run). The
+    plugin skips the reading at collection with that message."""

@@ -443,7 +443,9 @@ def experiment(ctx):
 
 def protocol_note(ctx, ex):
     e, l = ex["early"], ex["late"]
-    return {"start": f"BS1024 lr 0.01 seed{ctx.seeds[0]}, epochs {e['start_epoch']} (early) / {l['start_epoch']} (late)",
+    start = start_run(ctx.scale, ctx.seeds)
+    return {"dataset": start.dataset, "scaling": start.scaling,
+            "start": f"BS1024 lr 0.01 seed{ctx.seeds[0]}, epochs {e['start_epoch']} (early) / {l['start_epoch']} (late)",
             "trials": f"{len(e['trials'])} per regime (paired draws, seed {TRIAL_SEED_BASE}+t)",
             "samples": f"{N_SAMPLES} per trial, drawn from the start run's {e['pool']} training images",
             "batch_sizes": list(BATCH_SIZES), "lr": LR, "loss": "batch-mean cross-entropy",

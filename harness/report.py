@@ -4,6 +4,13 @@
 Claims hand their results over as records (plain dicts) through pytest's
 user_properties, which pytest-xdist ships from the workers to the controller;
 the controller alone writes the report, once, at the end of the session.
+
+The report opens with the answer: one row per finding, its verdict combined
+from its primary readings (harness/findings.py). Secondary readings (other
+interpretations of the post, protocol sensitivity) follow in their own
+section. Readings that are the same number under two names (identical verdict,
+effect and interval within one finding) are shown once, with both names, and
+counted once.
 """
 import json
 import math
@@ -15,21 +22,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-ICON = {"supported": "supported", "contradicted": "**CONTRADICTED**", "inconclusive": "*inconclusive*"}
-FINDINGS = {  # id -> the finding, paraphrased (see ../shared/CLAIMS.md and the post)
-    "F1": "A larger batch ends at a lower test (and train) accuracy",
-    "F2": "A larger learning rate recovers what a large batch loses",
-    "F3": "Starting with a large batch does not trap the model",
-    "F4": "For the same samples seen, larger batches take larger steps (norm ~ sqrt(BS))",
-    "F5": "At equal mean step, larger batches vary more in step size",
-    "F6": "Large batches make both very large and very small updates",
-    "F7": "Per-coordinate gradients have heavier tails at larger batches",
-    "F8": "Better solutions lie far from the init; large batches do not travel far enough",
-    "F9": "More lr or more epochs lets a large batch reach the far solutions",
-    "F10": "For a fixed number of steps SGD travels a bounded distance, whatever the batch",
-    "F11": "Adam finds much larger weights and generalises worse",
-    "F12": "SGD stays near the sphere of the initial radius; Adam ignores the init",
-}
+from . import findings as F
+
+ICON = {"supported": "supported", "contradicted": "**CONTRADICTED**", "inconclusive": "*inconclusive*",
+        F.NOT_JUDGED: "*not judged at this scale*"}
 
 
 def _fmt(x, digits=4):
@@ -62,75 +58,103 @@ def _atomic_write(path: Path, text: str):
     os.replace(tmp, path)
 
 
-def render(records, header: dict) -> str:
-    verdicts = sorted((r for r in records if r["kind"] == "verdict"),
-                      key=lambda r: (_finding_key(r["finding"]), r["reading"]))
-    fidelity = [r for r in records if r["kind"] == "fidelity"]
-    counts = defaultdict(int)
-    for r in verdicts:
-        counts[r["verdict"]["verdict"]] += 1
+def _name(r):
+    inputs = f" [{r['scaling']} inputs]" if r.get("scaling") else ""
+    return f"{r['reading']}{inputs}"
 
+
+def merge_same(readings):
+    """Group readings of one finding that report the same number (verdict,
+    effect and interval identical): [(first record, [ids], [names]), ...]."""
+    groups = {}
+    for r in readings:
+        v = r["verdict"]
+        key = (r["primary"], v["verdict"], repr(v["effect"]), repr(tuple(v["ci"])), v["rule"])
+        g = groups.setdefault(key, (r, [], []))
+        g[1].append(r["reading_id"])
+        g[2].append(_name(r))
+    return list(groups.values())
+
+
+def finding_rows(records):
+    """{finding id: {"finding": claim, "verdict": combined, "readings": [...], "skipped": [...]}}."""
+    out = {}
+    for r in records:
+        if r["kind"] not in ("verdict", "skipped") or "finding" not in r:
+            continue
+        f = out.setdefault(r["finding"], {"claim": r["claim"], "primary_ids": tuple(r["primary_ids"]),
+                                          "readings": [], "skipped": []})
+        f["readings" if r["kind"] == "verdict" else "skipped"].append(r)
+    for fid, f in out.items():
+        finding = F.Finding(fid, f["claim"], "", f["primary_ids"])
+        prim = {r["reading_id"]: r["verdict"] for r in f["readings"] if r["primary"]}
+        f["combined"] = F.combine(finding, prim)
+    return dict(sorted(out.items(), key=lambda kv: _finding_key(kv[0])))
+
+
+def render(records, header: dict) -> str:
+    rows = finding_rows(records)
     out = ["# Batch-size claims: verdict report", ""]
     out += [f"Each finding of Kevin Shen's post *Effect of batch size on training dynamics* (2018) is re-run "
             f"here and judged by a rule fixed in advance. Scale **{header['scale']}** "
             f"({header['scale_note']}), seeds {header['seeds']}, device {header['device_name']} "
             f"({header['device']}, {header['threads']} threads).", ""]
-    out += [f"**{len(verdicts)} readings: {counts['supported']} supported, {counts['contradicted']} contradicted, "
-            f"{counts['inconclusive']} inconclusive.** A reading is one way of testing a finding; where the post "
-            f"is ambiguous each interpretation is its own reading with its own verdict.", ""]
-    out += ["How to read a row: *effect* is the measured quantity the rule tests (units in the reading), with its "
-            "90% confidence interval; *n* counts seeds (training runs) or trials (gradient experiment); the rule "
-            "says what the interval must clear. Supported and contradicted both mean the interval decided; "
-            "inconclusive means it straddles the line at this n.", ""]
-
     if header["scale"] != "paper":
         out += [f"> **Scale caveat.** This is the *{header['scale']}* scale: a subset of MNIST and a fifth of the "
-                "post's epochs, so training stops early (BS64 at lr 0.01 ends near 89% test accuracy, not 98%). "
+                "post's epochs, so training stops early (BS64 at lr 0.01 ends near 89-93% test accuracy, not 98%). "
                 "Findings about the end of training are judged on a short run here; read their verdicts as "
                 "statements about early training, and the paper-scale report for the post's own protocol.", ""]
 
-    by_finding = defaultdict(list)
-    for r in verdicts:
-        by_finding[r["finding"]].append(r)
-    glance = []
-    for f in sorted(by_finding, key=_finding_key):
-        c = defaultdict(int)
-        for r in by_finding[f]:
-            c[r["verdict"]["verdict"]] += 1
-        n = len(by_finding[f])
-        status = ("supported" if c["supported"] == n else "**contradicted**" if c["contradicted"] == n
-                  else "*inconclusive*" if c["inconclusive"] == n else "mixed")
-        glance.append([f, FINDINGS.get(f, ""), status, c["supported"], c["contradicted"], c["inconclusive"]])
-    out += ["## At a glance", "", "One row per finding; *mixed* means its readings disagree (see the summary).", "",
-            tabulate(glance, headers=["finding", "the post's finding (paraphrased)", "overall", "supported",
-                                      "contradicted", "inconclusive"], tablefmt="github"), ""]
+    counts = defaultdict(int)
+    table = []
+    for fid, f in rows.items():
+        c = f["combined"]
+        counts[c["verdict"]] += 1
+        prim = {r["reading_id"]: r for r in f["readings"] if r["primary"]}
+        decisive = "; ".join(f"{_name(prim[i])}: {prim[i]['verdict']['verdict']}, {_effect(prim[i]['verdict'])}"
+                             for i in c["judged"])
+        if c["not_judged"]:
+            decisive += (" " if decisive else "") + f"({len(c['not_judged'])} of {len(f['primary_ids'])} primary " \
+                                                    f"readings not judged at this scale)"
+        ns = sorted({prim[i]["verdict"]["n"] for i in c["judged"]})
+        table.append([fid, f["claim"], ICON[c["verdict"]], decisive or "-", "; ".join(ns) or "-", header["scale"]])
+    out += ["## The answer: one verdict per finding", "",
+            f"**{len(rows)} findings: {counts['supported']} supported, {counts['contradicted']} contradicted, "
+            f"{counts['inconclusive']} inconclusive, {counts[F.NOT_JUDGED]} not judged at this scale.**", "",
+            "A finding's verdict rests on its *primary readings*: the post's claim under the post's protocol "
+            "(mean/std inputs; the gradient experiment's literal vector sum), declared in `claims/post.py` before "
+            "any multi-seed paper-scale result was read. It is supported if every primary reading is supported, "
+            f"contradicted if Holm's procedure (family-wise alpha {F.ALPHA:g}, one-sided, over the finding's "
+            "judged primary readings) rejects the claim for any of them, inconclusive otherwise. The numbers are "
+            "each primary reading's effect with its 90% interval; the rule of each is in the finding's section.", "",
+            tabulate(table, headers=["finding", "the post's claim (paraphrased)", "verdict", "decisive numbers",
+                                     "n", "scale"], tablefmt="github"), ""]
 
-    rows = [[r["finding"], r["reading"], ICON[r["verdict"]["verdict"]], _effect(r["verdict"]), r["verdict"]["n"],
-             r.get("post", ""), r.get("ours", "")] for r in verdicts]
-    out += ["## Summary", "", "Every reading; its rule is given in the finding's section below.", "",
-            tabulate(rows, headers=["finding", "reading", "verdict", "effect [90% CI]", "n", "the post", "ours"],
-                     tablefmt="github"), ""]
+    out += _readings_section(rows, primary=True)
+    out += _readings_section(rows, primary=False)
 
-    against = [r for r in verdicts if r["verdict"]["verdict"] != "supported"]
+    against = [(fid, g) for fid, f in rows.items() for g in merge_same(f["readings"])
+               if g[0]["primary"] and g[0]["verdict"]["verdict"] != "supported"]
     if against:
-        out += ["## Where our data do not support the post", ""]
-        for r in against:
+        out += ["## Where our data do not support the post (primary readings)", ""]
+        for fid, (r, ids, names) in against:
             v = r["verdict"]
-            out.append(f"- **{r['finding']} ({r['reading']}): {v['verdict']}.** The post: {r.get('post', '-')}. "
-                       f"We measured {r.get('ours', '-')}; effect {_effect(v)}, n={v['n']}. {v['detail']}".rstrip())
+            out.append(f"- **{fid} ({' = '.join(names)}): {v['verdict']}.** The post: {r.get('post') or '-'}. "
+                       f"We measured {r.get('ours') or '-'}; effect {_effect(v)}, n={v['n']}. {v['detail']}".rstrip())
         out.append("")
 
+    fidelity = [r for r in records if r["kind"] == "fidelity"]
     if fidelity:
-        rows = [[r["finding"], r["quantity"], _fmt(r["post"]), f"{_fmt(r['ours'])} [{_fmt(r['ci'][0])}, "
-                 f"{_fmt(r['ci'][1])}]", r["tolerance"], "yes" if r["met"] else "**no**"] for r in fidelity]
+        rows_f = [[r["finding"], r["quantity"], _fmt(r["post"]), f"{_fmt(r['ours'])} [{_fmt(r['ci'][0])}, "
+                   f"{_fmt(r['ci'][1])}]", r["tolerance"], "yes" if r["met"] else "**no**"] for r in fidelity]
         out += ["## Fidelity: the post's numbers beside ours", "",
                 "Quantitative agreement, reported apart from the direction of each finding.", "",
-                tabulate(rows, headers=["finding", "quantity", "the post", "ours (mean [90% CI])", "tolerance",
-                                        "met"], tablefmt="github"), ""]
+                tabulate(rows_f, headers=["finding", "quantity", "the post", "ours (mean [90% CI])", "tolerance",
+                                          "met"], tablefmt="github"), ""]
 
     tables = sorted((r for r in records if r["kind"] == "table"),
                     key=lambda r: (_finding_key(r.get("finding", "")), r.get("title", "")))
-    if tables:  # free-form tables a claim lays out like the post (e.g. F8's BS x lr grid)
+    if tables:  # tables a claim lays out like the post (e.g. F8's BS x lr grid)
         out += ["## Tables", ""]
         for r in tables:
             out += [f"**{r.get('finding', '')}: {r.get('title', '')}**", "", r["text"], ""]
@@ -138,20 +162,26 @@ def render(records, header: dict) -> str:
                 out += [r["note"], ""]
 
     out += ["## Findings", ""]
-    for f in sorted(by_finding, key=_finding_key):
-        out += [f"### {f}: {FINDINGS.get(f, '')}", ""]
+    for fid, f in rows.items():
+        c = f["combined"]
+        out += [f"### {fid}: {f['claim']}", "", f"**{ICON[c['verdict']]}** ({c['rule']}).", ""]
         figs = []
-        for r in by_finding[f]:
+        for r, ids, names in merge_same(f["readings"]):
             v = r["verdict"]
-            out.append(f"- *{r['reading']}*: **{v['verdict']}**, effect {_effect(v)}, n={v['n']}, rule: {v['rule']}."
-                       + (f" {v['detail']}." if v["detail"] else ""))
+            tag = "primary" if r["primary"] else "secondary"
+            out.append(f"- *{' = '.join(names)}* ({tag}; `{'`, `'.join(ids)}`): **{v['verdict']}**, effect "
+                       f"{_effect(v)}, n={v['n']}, rule: {v['rule']}." + (f" {v['detail']}." if v["detail"] else "")
+                       + (f" Diverged runs: {r['diverged']}." if r.get("diverged") else ""))
             for fig in r.get("figures", []):
                 if fig not in figs:
                     figs.append(fig)
-        proto = by_finding[f][0].get("protocol")
+        for r in f["skipped"]:
+            out.append(f"- `{r['reading_id']}` ({'primary' if r['primary'] else 'secondary'}): not run here: "
+                       f"{r['reason']}")
+        proto = next((r.get("protocol") for r in f["readings"] if r.get("protocol")), None)
         if proto:
             out += ["", "Protocol: " + ", ".join(f"{k}={_value(v)}" for k, v in proto.items()) + "."]
-        out += [""] + [f"![{f}]({p})" for p in figs] + [""]
+        out += [""] + [f"![{fid}]({p})" for p in figs] + [""]
 
     skipped = [r for r in records if r["kind"] == "skipped"]
     if skipped:
@@ -165,11 +195,34 @@ def render(records, header: dict) -> str:
     return "\n".join(out)
 
 
+def _readings_section(rows, primary: bool):
+    groups = [(fid, g) for fid, f in rows.items() for g in merge_same(f["readings"]) if g[0]["primary"] == primary]
+    if not groups:
+        return []
+    counts = defaultdict(int)
+    for _, (r, _, _) in groups:
+        counts[r["verdict"]["verdict"]] += 1
+    title = "Primary readings" if primary else "Secondary readings: other interpretations and protocol sensitivity"
+    note = ("The readings each finding's verdict rests on." if primary else
+            "Readings that do not decide a finding: the post's other possible protocols (x/255 inputs, the "
+            "gradient experiment's other readings of \"summed gradient\") and related checks. Readings that report "
+            "the same number under two names are one row.")
+    table = [[fid, " = ".join(names), ICON[r["verdict"]["verdict"]], _effect(r["verdict"]), r["verdict"]["n"],
+              r.get("post", ""), r.get("ours", "")] for fid, (r, ids, names) in groups]
+    return [f"## {title}", "", note, "",
+            f"{len(groups)} readings: {counts['supported']} supported, {counts['contradicted']} contradicted, "
+            f"{counts['inconclusive']} inconclusive.", "",
+            tabulate(table, headers=["finding", "reading", "verdict", "effect [90% CI]", "n", "the post", "ours"],
+                     tablefmt="github"), ""]
+
+
 def write(report_dir, records, header):
     report_dir = Path(report_dir)
+    rows = finding_rows(records)
+    findings = {fid: dict(f["combined"], claim=f["claim"]) for fid, f in rows.items()}
     _atomic_write(report_dir / "verdicts.md", render(records, header))
-    _atomic_write(report_dir / "verdicts.json", json.dumps({"header": header, "records": records}, indent=1,
-                                                           default=str))
+    _atomic_write(report_dir / "verdicts.json", json.dumps({"header": header, "findings": findings,
+                                                            "records": records}, indent=1, default=str))
     return report_dir / "verdicts.md"
 
 

@@ -186,3 +186,8 @@ def series(records, key):
     x = records[0]["history"]["epoch"]
     n = min(len(r["history"][key]) for r in records)  # a diverged run stops early
     return x[:n], [r["history"][key][:n] for r in records]
+
+
+def percent(records, key) -> list[float]:
+    """The final value of an accuracy column over runs (seeds), in points."""
+    return [100 * final(r, key) for r in records]

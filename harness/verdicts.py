@@ -1,9 +1,11 @@
 """The rules that turn measurements into verdicts.
 
 Every rule returns a Verdict: supported, contradicted or inconclusive, with
-the effect, its confidence interval, n, the margin and the rule in words.
-Intervals are two-sided 90%, i.e. each side is a one-sided test at 5%, which
-is also what TOST uses for equivalence. The interval decides:
+the effect, its confidence interval, n, the margin, the rule in words and
+p_contra, the one-sided p-value of the contradiction (how surprising the data
+would be if the claim held at its margin). Intervals are two-sided 90%, i.e.
+each side is a one-sided test at 5%, which is also what TOST uses for
+equivalence. The interval decides:
 
     greater(thr):      supported if lo > thr,       contradicted if hi < thr
     within(t, m):      supported if [lo, hi] inside (t-m, t+m),
@@ -12,6 +14,13 @@ is also what TOST uses for equivalence. The interval decides:
 
 Anything else is inconclusive: the data cannot tell at this n. With one seed
 there is no interval and every two-sample rule is inconclusive.
+
+An interval is a CI: a (lo, hi) tuple that also knows the one-sided p-value
+of "the true effect lies below (or above) x" from the same distribution that
+gave the interval (t for seeds, the bootstrap replicates for trials), so that
+a finding can combine its primary readings with a multiplicity correction
+(harness/findings.py). A Verdict is frozen: a claim builds it whole, with its
+detail, and never patches it afterwards.
 """
 import math
 from dataclasses import asdict, dataclass
@@ -21,9 +30,29 @@ from scipy import stats
 
 CONFIDENCE = 0.90
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
+NAN = (math.nan, math.nan)
 
 
-@dataclass
+class CI(tuple):
+    """(lo, hi), plus p(side, x): the one-sided p-value of H1 "effect < x"
+    (side "below") or "effect > x" (side "above"); None when unknown."""
+
+    def __new__(cls, lo, hi, pvalue=None):
+        self = super().__new__(cls, (float(lo), float(hi)))
+        self._pvalue = pvalue
+        return self
+
+    def p(self, side, x):
+        if self._pvalue is None or any(map(math.isnan, self)):
+            return None
+        return float(min(1.0, max(0.0, self._pvalue(side, x))))
+
+
+def _ci(ci):
+    return ci if isinstance(ci, CI) else CI(*ci)
+
+
+@dataclass(frozen=True)
 class Verdict:
     verdict: str
     rule: str
@@ -33,10 +62,16 @@ class Verdict:
     margin: float
     confidence: float = CONFIDENCE
     detail: str = ""
+    p_contra: float | None = None
 
     @property
     def supported(self):
         return self.verdict == SUPPORTED
+
+    @property
+    def decided(self):
+        """False when the interval is undefined (NaN), e.g. a single seed."""
+        return not any(map(math.isnan, self.ci))
 
     def as_dict(self):
         return asdict(self)
@@ -54,48 +89,83 @@ def _decide(lo, hi, supported, contradicted):
     return SUPPORTED if supported else CONTRADICTED if contradicted else INCONCLUSIVE
 
 
+def _join(*parts):
+    return "; ".join(p for p in parts if p)
+
+
 def greater(effect, ci, threshold=0.0, n="", rule="", detail="") -> Verdict:
+    ci = _ci(ci)
     lo, hi = ci
     v = _decide(lo, hi, lo > threshold, hi < threshold)
-    return Verdict(v, rule or f"effect > {threshold:g}", float(effect), (float(lo), float(hi)), str(n), threshold, detail=detail)
+    return Verdict(v, rule or f"effect > {threshold:g}", float(effect), (lo, hi), str(n), threshold,
+                   detail=detail, p_contra=ci.p("below", threshold))
 
 
 def less(effect, ci, threshold=0.0, n="", rule="", detail="") -> Verdict:
+    ci = _ci(ci)
     lo, hi = ci
     v = _decide(lo, hi, hi < threshold, lo > threshold)
-    return Verdict(v, rule or f"effect < {threshold:g}", float(effect), (float(lo), float(hi)), str(n), threshold, detail=detail)
+    return Verdict(v, rule or f"effect < {threshold:g}", float(effect), (lo, hi), str(n), threshold,
+                   detail=detail, p_contra=ci.p("above", threshold))
 
 
 def within(effect, ci, target, margin, n="", rule="", detail="") -> Verdict:
+    ci = _ci(ci)
     lo, hi = ci
     v = _decide(lo, hi, target - margin < lo and hi < target + margin, lo > target + margin or hi < target - margin)
-    return Verdict(v, rule or f"effect within {target:g} +- {margin:g}", float(effect), (float(lo), float(hi)),
-                   str(n), margin, detail=detail)
+    pa, pb = ci.p("above", target + margin), ci.p("below", target - margin)
+    p = None if pa is None else min(1.0, 2 * min(pa, pb))  # either side contradicts: Bonferroni over the two
+    return Verdict(v, rule or f"effect within {target:g} +- {margin:g}", float(effect), (lo, hi),
+                   str(n), margin, detail=detail, p_contra=p)
 
 
 # -- intervals ----------------------------------------------------------------
+def _point(d):
+    """The p-value function of an effect known exactly (zero variance)."""
+    return lambda side, x: float(d >= x) if side == "below" else float(d <= x)
+
+
 def welch(a, b, confidence=CONFIDENCE):
     """mean(a) - mean(b) and its Welch t interval (unequal variances)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
-    diff = a.mean() - b.mean()
+    diff = float(a.mean() - b.mean())
     if len(a) < 2 or len(b) < 2:
-        return diff, (math.nan, math.nan)
+        return diff, CI(*NAN)
     if a.var() == 0 and b.var() == 0:
-        return diff, (diff, diff)
+        return diff, CI(diff, diff, _point(diff))
     ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence)
-    return diff, (ci.low, ci.high)
+
+    def p(side, x):  # shifting a by x tests mean(a) - mean(b) against x
+        alt = "less" if side == "below" else "greater"
+        return stats.ttest_ind(a - x, b, equal_var=False, alternative=alt).pvalue
+    return diff, CI(ci.low, ci.high, p)
 
 
 def mean_ci(a, confidence=CONFIDENCE):
     """Mean and its t interval; (mean, (nan, nan)) with fewer than 2 values."""
     a = np.asarray(a, float)
-    m = a.mean()
+    m = float(a.mean())
     if len(a) < 2:
-        return m, (math.nan, math.nan)
+        return m, CI(*NAN)
     if a.var() == 0:
-        return m, (m, m)
+        return m, CI(m, m, _point(m))
     ci = stats.ttest_1samp(a, 0).confidence_interval(confidence)
-    return m, (ci.low, ci.high)
+
+    def p(side, x):
+        return stats.ttest_1samp(a, x, alternative="less" if side == "below" else "greater").pvalue
+    return m, CI(ci.low, ci.high, p)
+
+
+def _from_replicates(vals, confidence=CONFIDENCE):
+    """Percentile interval of bootstrap replicates, and the matching p-values:
+    "effect < x" is as significant as the share of replicates at or above x."""
+    vals = np.asarray(vals, float)
+    alpha = (1 - confidence) / 2
+
+    def p(side, x):
+        k = (vals >= x).sum() if side == "below" else (vals <= x).sum()
+        return (k + 1) / (len(vals) + 1)
+    return CI(np.quantile(vals, alpha), np.quantile(vals, 1 - alpha), p)
 
 
 def bootstrap_ci(statistic, *samples, confidence=CONFIDENCE, n_resamples=2000, seed=0):
@@ -105,7 +175,7 @@ def bootstrap_ci(statistic, *samples, confidence=CONFIDENCE, n_resamples=2000, s
     res = stats.bootstrap(samples, statistic, paired=len(samples) > 1, vectorized=False,
                           confidence_level=confidence, n_resamples=n_resamples, method="percentile",
                           random_state=np.random.default_rng(seed))
-    return est, (res.confidence_interval.low, res.confidence_interval.high)
+    return est, _from_replicates(res.bootstrap_distribution, confidence)
 
 
 def _n(a, b, unit):
@@ -113,40 +183,45 @@ def _n(a, b, unit):
 
 
 # -- two-sample rules (over seeds) ---------------------------------------------
-def superiority(a, b, margin=0.0, unit="seeds", what="mean(A) - mean(B)") -> Verdict:
+def superiority(a, b, margin=0.0, unit="seeds", what="mean(A) - mean(B)", detail="") -> Verdict:
     """A > B: the Welch interval of mean(A) - mean(B) lies above margin."""
     d, ci = welch(a, b)
-    return greater(d, ci, margin, _n(a, b, unit), f"{what} > {margin:g} (Welch {CONFIDENCE:.0%} CI)")
+    return greater(d, ci, margin, _n(a, b, unit), f"{what} > {margin:g} (Welch {CONFIDENCE:.0%} CI)", detail)
 
 
-def noninferiority(a, b, delta, unit="seeds", what="mean(A) - mean(B)") -> Verdict:
+def noninferiority(a, b, delta, unit="seeds", what="mean(A) - mean(B)", detail="") -> Verdict:
     """A is not worse than B by more than delta: the interval lies above -delta."""
     d, ci = welch(a, b)
-    return greater(d, ci, -delta, _n(a, b, unit), f"{what} > -{delta:g} (non-inferiority, Welch {CONFIDENCE:.0%} CI)")
+    return greater(d, ci, -delta, _n(a, b, unit),
+                   f"{what} > -{delta:g} (non-inferiority, Welch {CONFIDENCE:.0%} CI)", detail)
 
 
-def equivalence(a, b, delta, unit="seeds", what="mean(A) - mean(B)") -> Verdict:
+def equivalence(a, b, delta, unit="seeds", what="mean(A) - mean(B)", detail="") -> Verdict:
     """A is about B: the interval lies inside (-delta, delta) (TOST at 5%)."""
     d, ci = welch(a, b)
-    return within(d, ci, 0.0, delta, _n(a, b, unit), f"|{what}| < {delta:g} (TOST, Welch {CONFIDENCE:.0%} CI)")
+    return within(d, ci, 0.0, delta, _n(a, b, unit), f"|{what}| < {delta:g} (TOST, Welch {CONFIDENCE:.0%} CI)",
+                  detail)
 
 
-def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds") -> Verdict:
+def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds", what="last - first", detail="") -> Verdict:
     """The mean of groups[i] moves one way as xs grows.
 
     Supported: the last group exceeds the first (Welch interval above margin)
     and no adjacent pair shows a significant reversal (an interval wholly on
     the wrong side of -margin). Contradicted: a significant reversal, or the
     last group significantly not above the first. Effect: last - first, signed
-    so that positive means the claimed direction."""
+    so that positive means the claimed direction (`what` names it). p_contra:
+    the smaller of the last-vs-first p-value and the Bonferroni-adjusted
+    smallest reversal p-value."""
     sign = 1.0 if increasing else -1.0
     g = [sign * np.asarray(v, float) for v in groups]
     d, ci = welch(g[-1], g[0])
-    reversals = []
+    reversals, p_rev = [], []
     for (x0, a), (x1, b) in zip(zip(xs, g), zip(xs[1:], g[1:])):
-        _, (lo, hi) = welch(b, a)
-        if hi < -margin:
+        _, pair = welch(b, a)
+        if pair[1] < -margin:
             reversals.append(f"{x0}->{x1}")
+        p_rev.append(pair.p("below", -margin))
     lo, hi = ci
     if math.isnan(lo):
         v = INCONCLUSIVE
@@ -156,30 +231,36 @@ def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds") -> Verdict:
         v = SUPPORTED
     else:
         v = INCONCLUSIVE
+    p_last = ci.p("below", margin)
+    p = None if p_last is None or None in p_rev else min(1.0, p_last, len(p_rev) * min(p_rev))
     means = ", ".join(f"{x}: {sign * m.mean():.4g}" for x, m in zip(xs, g))
-    return Verdict(v, f"{'increasing' if increasing else 'decreasing'} in x: last vs first > {margin:g} and no "
-                      f"adjacent pair reversed (Welch {CONFIDENCE:.0%} CIs)", d, ci,
+    return Verdict(v, f"{'increasing' if increasing else 'decreasing'} in x: {what} > {margin:g} and no "
+                      f"adjacent pair reversed (Welch {CONFIDENCE:.0%} CIs)", d, tuple(ci),
                    f"{len(groups)} groups x {min(len(x) for x in groups)} {unit}", margin,
-                   detail=f"means {means}" + (f"; reversed: {', '.join(reversals)}" if reversals else ""))
+                   detail=_join(detail, f"means {means}", f"reversed: {', '.join(reversals)}" if reversals else ""),
+                   p_contra=p)
 
 
-# -- helpers added for F8-F12 ----------------------------------------------------
+# -- combinations and correlations ---------------------------------------------------
 def all_of(verdicts, effect_from=0, detail="") -> Verdict:
     """Conjunction of sub-rules: supported if every part is, contradicted if any
     part is, inconclusive otherwise. Effect, CI and n come from verdicts[effect_from];
-    the rule and detail list every part."""
+    the rule and detail list every part; p_contra is the Bonferroni-adjusted
+    smallest part p-value (any part contradicts)."""
     vs = list(verdicts)
     states = [v.verdict for v in vs]
     v = SUPPORTED if all(s == SUPPORTED for s in states) else \
         CONTRADICTED if CONTRADICTED in states else INCONCLUSIVE
     head = vs[effect_from]
+    ps = [x.p_contra for x in vs]
     parts = "; ".join(f"[{i + 1}] {x.verdict}: {x.effect:.4g} [{x.ci[0]:.4g}, {x.ci[1]:.4g}] vs {x.rule}"
                       + (f" ({x.detail})" if x.detail else "") for i, x in enumerate(vs))
     return Verdict(v, " AND ".join(f"[{i + 1}] {x.rule}" for i, x in enumerate(vs)), head.effect, head.ci,
-                   head.n, head.margin, detail=(detail + "; " if detail else "") + parts)
+                   head.n, head.margin, detail=_join(detail, parts),
+                   p_contra=None if None in ps else min(1.0, len(ps) * min(ps)))
 
 
-def rank_correlation(xs_by_cell, ys_by_cell, threshold=0.0, n_resamples=2000, seed=0, what="") -> Verdict:
+def rank_correlation(xs_by_cell, ys_by_cell, threshold=0.0, n_resamples=2000, seed=0, what="", detail="") -> Verdict:
     """Spearman correlation across cells between the cell means of x and of y.
 
     xs_by_cell[i], ys_by_cell[i]: paired per-seed values of cell i (x and y
@@ -196,7 +277,7 @@ def rank_correlation(xs_by_cell, ys_by_cell, threshold=0.0, n_resamples=2000, se
     est = rho([x.mean() for x in xs], [y.mean() for y in ys])
     n_min = min(len(x) for x in xs)
     if n_min < 2:
-        ci = (math.nan, math.nan)
+        ci = CI(*NAN)
     else:
         rng = np.random.default_rng(seed)
         boots = []
@@ -208,27 +289,25 @@ def rank_correlation(xs_by_cell, ys_by_cell, threshold=0.0, n_resamples=2000, se
                 ym.append(y[idx].mean())
             r = rho(xm, ym)
             boots.append(-1.0 if math.isnan(r) else r)  # a resample with no spread in a variable ranks nothing
-        a = (1 - CONFIDENCE) / 2
-        ci = (float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a)))
+        ci = _from_replicates(boots)
     return greater(est, ci, threshold, f"{len(xs)} cells x {n_min} seeds",
                    f"Spearman rho{' of ' + what if what else ''} > {threshold:g} (bootstrap {CONFIDENCE:.0%} CI "
-                   f"over seeds within cells)")
+                   f"over seeds within cells)", detail)
 
 
 def bootstrap_rows(statistic, *matrices, confidence=CONFIDENCE, n_resamples=2000, seed=0):
     """Percentile bootstrap over rows (e.g. trials) of one or more arrays that
     share their rows (resampled together, i.e. paired). statistic(*arrays) ->
-    float. Returns (estimate, (lo, hi)); used where a statistic needs whole
-    rows (a fit across batch sizes), which `bootstrap_ci` would split."""
+    float. Returns (estimate, CI); used where a statistic needs whole rows (a
+    fit across batch sizes), which `bootstrap_ci` would split."""
     arrays = [np.asarray(m, float) for m in matrices]
     n = len(arrays[0])
     est = float(statistic(*arrays))
     if n < 2:
-        return est, (math.nan, math.nan)
+        return est, CI(*NAN)
     rng = np.random.default_rng(seed)
     vals = np.array([statistic(*(a[idx] for a in arrays)) for idx in rng.integers(0, n, (n_resamples, n))], float)
-    alpha = (1 - confidence) / 2
-    return est, (float(np.quantile(vals, alpha)), float(np.quantile(vals, 1 - alpha)))
+    return est, _from_replicates(vals, confidence)
 
 
 def slope(x, y):

@@ -29,17 +29,25 @@ def test_short_runs_stay_available(tmp_path):
     assert ctx_with(tmp_path, max_epochs=None).available([protocol.sgd(scales.QUICK, 1024, 0.01, 0, epochs=480)])
 
 
-def test_deselected_bs2_test_declares_no_bs2_run():
-    """conftest hands a module's required() the selected tests: `-k "not batch_size_2"`
-    at paper scale must not train F1's 900k-step BS2 runs."""
-    import importlib.util
+@pytest.mark.parametrize("select, runs", [("", 7), ("not batch_size_2", 6)])
+def test_deselected_bs2_test_declares_no_bs2_run(tmp_path, data_root, select, runs):
+    """Runs are gathered from the selected readings only: `-k "not batch_size_2"`
+    at paper scale must not train F1's 900k-step BS2 runs. The paper-scale
+    estimate, printed at collection, counts the runs the session needs."""
+    import subprocess
+    import sys
     from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "claims" / "test_f1_batch_size_accuracy.py"
-    spec = importlib.util.spec_from_file_location("f1_claim", path)
-    f1 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(f1)
-    bs2 = lambda runs: [r for r in runs if r.phases[0].batch_size == 2]  # noqa: E731
-    assert bs2(f1.required(scales.PAPER, [0]))
-    assert bs2(f1.required(scales.PAPER, [0], tests={"test_batch_size_2_beats_64"}))
-    assert not bs2(f1.required(scales.PAPER, [0], tests={"test_larger_batch_lowers_accuracy"}))
-    assert not bs2(f1.required(scales.QUICK, [0]))
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "pytest", "claims/test_f1_batch_size_accuracy.py", "--collect-only",
+                          "-q", "-p", "no:cacheprovider", "--scale", "paper", "--seeds", "1", "-k", select,
+                          "--data-root", data_root, "--cache-dir", str(tmp_path / "c"),
+                          "--report-dir", str(tmp_path / "r")], cwd=repo, capture_output=True, text=True)
+    assert f"{runs} of {runs} runs to compute" in out.stderr, out.stdout + out.stderr
+
+
+def test_bs2_is_declared_paper_only():
+    from claims import test_f1_batch_size_accuracy as f1
+    from harness.errors import NotAtThisScale
+    with pytest.raises(NotAtThisScale, match="paper-scale reading"):
+        f1.bs2_and_bs64(scales.QUICK, [0])
+    assert [r.phases[0].batch_size for r in f1.bs2_and_bs64(scales.PAPER, [0])[2]] == [2]

@@ -5,7 +5,7 @@ fault tests run it in a subprocess, e.g.
 
     python -m pytest tests/targets/tiny_claim.py --cache-dir /tmp/c --report-dir /tmp/r
 
-It declares N tiny runs the way a claim does (`required`), reads them through
+It declares N tiny runs the way a claim does (`@uses`), reads them through
 `ctx.records` and hands a verdict to the report. Environment knobs:
 BSC_TINY_N (runs, default 3), BSC_TINY_BS (64), BSC_TINY_LR (0.05),
 BSC_TINY_EPOCHS (1), BSC_TINY_TRAIN (512 images), BSC_TINY_DATASET (mnist),
@@ -21,20 +21,23 @@ import time
 
 import pytest
 
-from harness import context, verdicts
+from harness import trainer, verdicts
+from harness.claim import uses
+from harness.findings import Finding
 from harness.trainer import Phase, RunConfig, final
 
+FINDING = Finding("T0", "tiny runs train", "-", ("test_tiny_runs[a]",))
 
-if os.environ.get("BSC_TINY_PAUSE") and not getattr(context.compute_run, "paused", False):
-    _compute_run = context.compute_run
+if os.environ.get("BSC_TINY_PAUSE") and not getattr(trainer.train, "paused", False):
+    _train = trainer.train
 
-    def _slow_compute_run(cfg, ctx):
-        entry = _compute_run(cfg, ctx)
+    def _slow_train(*args, **kwargs):
+        out = _train(*args, **kwargs)
         time.sleep(float(os.environ["BSC_TINY_PAUSE"]))
-        return entry
+        return out
 
-    _slow_compute_run.paused = True
-    context.compute_run = _slow_compute_run
+    _slow_train.paused = True
+    trainer.train = _slow_train
 
 
 def runs():
@@ -48,16 +51,15 @@ def runs():
                       test_subset=256, train_eval_subset=256) for s in range(n)]
 
 
-def required(scale, seeds):
+def declared(scale, seeds):
     return [] if os.environ.get("BSC_TINY_LATE") else runs()
 
 
+@uses(declared)
 @pytest.mark.parametrize("reader", ["a", "b"])
-def test_tiny_runs(ctx, record, reader):
-    recs = ctx.records(runs())
-    acc = [100 * final(r, "test_acc") for r in recs]
+def test_tiny_runs(ctx, reading, reader):
+    acc = [100 * final(r, "test_acc") for r in ctx.records(runs())]
     v = verdicts.Verdict(verdicts.SUPPORTED if all(a > 0 for a in acc) else verdicts.INCONCLUSIVE,
                          rule="every tiny run has an accuracy", effect=min(acc), ci=(min(acc), max(acc)),
                          n=str(len(acc)), margin=0.0)
-    record(finding="T0", reading=f"tiny runs train ({reader})", verdict=v, post="-",
-           ours=", ".join(f"{a:.1f}%" for a in acc))
+    reading(v, f"tiny runs train ({reader})", ours={f"seed{i}": a for i, a in enumerate(acc)}, unit="%")

@@ -1,0 +1,133 @@
+"""The suite's command-line options: declared once, validated once, frozen.
+
+`parse(config)` turns pytest's parsed options into one Options object; every
+problem becomes a HarnessError naming the problem and the fix, which the
+plugin turns into a one-line usage error. Paths (data root, cache, report) are
+made absolute here, once: xdist workers and test subprocesses may run in
+another directory, and a relative `BSC_DATA_ROOT=../shared/data` must mean
+the same folder for all of them.
+"""
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HarnessError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CACHE = ROOT / ".cache"
+DEFAULT_REPORTS = ROOT / "reports"
+
+
+def add(parser):
+    g = parser.getgroup("batch-size-claims")
+    g.addoption("--scale", default=None, help="quick | paper (default paper: the post's own protocol)")
+    g.addoption("--quick", action="store_true", help="the quick CPU scale (same as --scale quick)")
+    g.addoption("--seeds", type=int, default=None, help="seeds per configuration (default: 3 quick, 5 paper)")
+    g.addoption("--device", default="auto", help="auto | cpu | cuda (auto: cuda when available)")
+    g.addoption("--data-root", default=os.environ.get("BSC_DATA_ROOT"),
+                help="folder holding MNIST/raw/ (idx files or their .gz); env BSC_DATA_ROOT")
+    g.addoption("--download", action="store_true", help="let torchvision download MNIST into the cache dir")
+    g.addoption("--cache-dir", default=os.environ.get("BSC_CACHE_DIR", str(DEFAULT_CACHE)),
+                help="run cache shared by workers and sessions; env BSC_CACHE_DIR")
+    g.addoption("--report-dir", default=os.environ.get("BSC_REPORT_DIR", str(DEFAULT_REPORTS)),
+                help="where verdicts.md/json and figures go; env BSC_REPORT_DIR")
+    g.addoption("--refresh", action="store_true", help="recompute cached runs instead of reading them")
+    g.addoption("--max-epochs", type=int, default=None,
+                help="skip (do not train) runs longer than this many epochs, e.g. 60 leaves out the "
+                     "480-epoch arm of F9/F10/F12 at paper scale; the readings that need them are skipped")
+
+
+@dataclass(frozen=True)
+class Options:
+    scale: object            # harness.scales.Scale
+    seeds: tuple[int, ...]
+    device: str              # "cpu" | "cuda" | "cuda:N"
+    data_root: str | None    # absolute
+    download: bool
+    cache: Path              # absolute
+    report_dir: Path         # absolute
+    refresh: bool
+    max_epochs: int | None
+
+
+def absolute(path) -> str | None:
+    """A user's path, made absolute against the current directory (None stays None)."""
+    return None if path is None else str(Path(os.path.expanduser(str(path))).absolute())
+
+
+def parse(o, verify_data=True) -> Options:
+    """o: pytest's config.option. verify_data: unpack and check the data files
+    (once, on the controller, before workers start)."""
+    from . import data, scales
+
+    name = "quick" if o.quick else (o.scale or "paper")
+    if o.quick and o.scale not in (None, "quick"):
+        raise HarnessError(f"--quick contradicts --scale {o.scale}: pass one of them")
+    scale = scales.get(name)
+    n = o.seeds if o.seeds is not None else scale.seeds
+    if n < 1:
+        raise HarnessError(f"--seeds must be at least 1, got {n}: pass --seeds 1 or more "
+                           f"(default {scale.seeds} at {scale.name} scale)")
+    if o.max_epochs is not None and o.max_epochs < 1:
+        raise HarnessError(f"--max-epochs must be at least 1, got {o.max_epochs}: pass a positive epoch "
+                           f"count, or leave it out to run every arm")
+    device = _device(o.device)
+    root = _data_root(o.data_root)
+    cache, report = Path(absolute(o.cache_dir)), Path(absolute(o.report_dir))
+    for what, p, flag, env in (("cache", cache, "--cache-dir", "BSC_CACHE_DIR"),
+                               ("report", report, "--report-dir", "BSC_REPORT_DIR")):
+        _writable_dir(what, p, flag, env)
+    if verify_data and (root or o.download):
+        data.resolve_root("mnist", root, cache, o.download)
+    return Options(scale, tuple(range(n)), device, root, bool(o.download), cache, report, bool(o.refresh),
+                   o.max_epochs)
+
+
+def _data_root(value) -> str | None:
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise HarnessError("--data-root is empty (is BSC_DATA_ROOT set to an empty string?): pass "
+                           "--data-root <folder holding MNIST/raw/> or unset BSC_DATA_ROOT")
+    root = Path(absolute(value))
+    if not root.is_dir():
+        raise HarnessError(f"data root {root} does not exist or is not a folder: pass --data-root "
+                           f"<folder holding MNIST/raw/> or set BSC_DATA_ROOT")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise HarnessError(f"data root {root} is not readable: fix its permissions or pass another --data-root")
+    return str(root)
+
+
+def _writable_dir(what, p, flag, env):
+    """Create p and write a probe file in it: os.access alone says yes to root."""
+    fix = f"pass {flag} <writable dir> or set {env}"
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise HarnessError(f"{what} dir {p} cannot be created ({e.strerror}): {fix}") from None
+    if not p.is_dir():
+        raise HarnessError(f"{what} dir {p} is not a folder: {fix}")
+    try:
+        with tempfile.NamedTemporaryFile(dir=p, prefix=".probe."):
+            pass
+    except OSError as e:
+        raise HarnessError(f"{what} dir {p} is not writable ({e.strerror}): {fix}") from None
+
+
+def _device(choice):
+    if choice == "cpu":
+        return "cpu"
+    if choice != "auto" and not (choice == "cuda" or (choice.startswith("cuda:") and choice[5:].isdigit())):
+        raise HarnessError(f"unknown device {choice!r}: pass --device auto, cpu, cuda or cuda:<index>")
+    import torch
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise HarnessError(f"--device {choice} but torch sees no CUDA device (torch {torch.__version__}, "
+                           f"built with CUDA {torch.version.cuda}): pass --device cpu (or auto)")
+    index = int(choice[5:]) if ":" in choice else 0
+    if index >= torch.cuda.device_count():
+        raise HarnessError(f"--device {choice} but torch sees {torch.cuda.device_count()} CUDA device(s): "
+                           f"pass --device cuda:0 .. cuda:{torch.cuda.device_count() - 1} (or auto)")
+    return choice

@@ -1,0 +1,204 @@
+"""The pytest session as the suite sees it: one object, stored on pytest's
+config by the plugin, that owns what the session computes once (options,
+worker and thread counts, provenance, the runs the collected claims need) and
+what it gathers (the records the report is written from).
+
+Roles: without xdist one process does everything; with xdist the workers
+collect, train and judge, and the controller gathers the records and writes
+the report once at the end.
+"""
+import functools
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict
+
+from . import options as opts
+from .errors import HarnessError
+
+
+def is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def worker_count(config) -> int:
+    """xdist workers in this session (0 without xdist), as any process sees it."""
+    if is_worker(config):
+        return int(config.workerinput.get("workercount", os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1)))
+    n = getattr(config.option, "numprocesses", None)
+    if n in ("auto", "logical"):
+        return os.cpu_count() or 1
+    try:
+        return int(n or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def threads_per_worker(workers: int) -> int | None:
+    """cores / workers intra-op threads each, so that workers never oversubscribe
+    the CPU; None (torch's default) without xdist."""
+    return max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+
+
+class Session:
+    def __init__(self, config):
+        self.config = config
+        self.worker = is_worker(config)
+        self.options = opts.parse(config.option, verify_data=not self.worker)
+        if self.options.data_root and os.environ.get("BSC_DATA_ROOT"):
+            # made absolute once: subprocesses (and tests) that start elsewhere see the same folder
+            os.environ["BSC_DATA_ROOT"] = self.options.data_root
+        self.workers = worker_count(config)
+        self.threads = threads_per_worker(self.workers)
+        if not self.worker:  # shared with xdist workers, which inherit the environment
+            os.environ["BSC_SESSION"] = uuid.uuid4().hex[:12]
+            os.environ["BSC_SESSION_START"] = repr(time.time())
+        self.id = os.environ.get("BSC_SESSION", "nosession")
+        self.start = float(os.environ.get("BSC_SESSION_START", time.time()))
+        self.t0 = time.time()
+        self.records: list[dict] = []   # controller: every record the claims handed over
+        self.specs: list = []           # every run the collected claims need
+        self.summary = None
+        self.report_path = None
+        if self.threads:
+            import torch
+            torch.set_num_threads(self.threads)
+        # The commit of the code that runs, read now: edits or commits made while
+        # a long session trains must not relabel its report.
+        from . import provenance
+        self.commit = provenance.git_commit()
+
+    @functools.cached_property
+    def provenance(self) -> dict:
+        from . import provenance
+        return provenance.collect(self.options.device) | {"commit": self.commit}
+
+    @property
+    def events_path(self):
+        return self.options.cache / "events" / f"{self.id}.jsonl"
+
+    def thread_note(self) -> str:
+        return (f"{self.threads} per worker x {self.workers} workers" if self.threads
+                else str(self.provenance["threads"]))
+
+    # -- the context claims use ---------------------------------------------------
+    def context(self, out):
+        from .context import Context
+        o = self.options
+        self.events_path.parent.mkdir(parents=True, exist_ok=True)
+        return Context(o.scale, list(o.seeds), o.device, o.data_root, o.cache, o.report_dir,
+                       refresh_since=self.start if o.refresh else None, events_path=self.events_path,
+                       download=o.download, out=out, progress_log=o.report_dir / "progress.log",
+                       max_epochs=o.max_epochs)
+
+    # -- collection: the runs every selected reading needs ---------------------------
+    def announce_estimate(self):
+        """Before a paper-scale CPU session, say how long the missing runs will take
+        (from a ~2 s calibration), once: on the only process, or on worker gw0."""
+        o = self.options
+        if o.scale.name != "paper" or not o.device.startswith("cpu") or not self.specs:
+            return
+        if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
+            return
+        import sys
+
+        import torch
+
+        from . import estimate
+        from .cache import spec_key
+        kind = f"cpu-{torch.get_num_threads()}threads"
+        uniq = {spec_key(s, kind): s for s in self.specs}
+        missing = [s for k, s in uniq.items() if not (o.cache / "runs" / f"{k}.run").exists()]
+        if not missing:
+            return
+        workers = max(1, self.workers)
+        calib = estimate.calibrate(o.device)
+        total = sum(estimate.seconds(s, calib) for s in missing)
+        print(f"\nbatch-size-claims: paper scale, {len(missing)} of {len(uniq)} runs to compute "
+              f"({len(uniq) - len(missing)} cached). Estimated {estimate.describe(total / workers)} with "
+              f"{workers} worker(s) on this machine (calibrated: BS64 step {calib[64] * 1e3:.1f} ms, "
+              f"BS1024 step {calib[1024] * 1e3:.1f} ms). Use --quick for the {os.cpu_count()}-core CI scale.",
+              file=sys.__stderr__, flush=True)
+
+    # -- the controller's end of session ----------------------------------------------
+    def _events(self):
+        path = self.events_path
+        if not path.exists():
+            return []
+        out = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        path.unlink(missing_ok=True)
+        return out
+
+    def finish(self, interrupted: bool):
+        from . import report
+        o = self.options
+        ev = self._events()
+        computed = {e["key"]: e for e in ev if e["event"] == "computed"}
+        cached = {e["key"]: e for e in ev if e["event"] == "cached" and e["key"] not in computed}
+        corrupt = [e["error"] for e in ev if e["event"] == "corrupt"]
+        diverged = sorted({(e["desc"], e["diverged_at"]) for e in list(computed.values()) + list(cached.values())
+                           if e.get("diverged_at")})
+        self.summary = {"trained": sorted(e["desc"] for e in computed.values()),
+                        "cached": sorted(e["desc"] for e in cached.values()),
+                        "corrupt": corrupt, "diverged": diverged, "interrupted": interrupted}
+        if not self.records:
+            return
+        wall = time.time() - self.t0
+        prov = self.provenance | {
+            "threads": self.thread_note(), "scale": o.scale.name, "scale protocol": json.dumps(asdict(o.scale)),
+            "seeds": f"{len(o.seeds)} ({', '.join(map(str, o.seeds))})",
+            "runs trained / from cache": f"{len(computed)} / {len(cached)}",
+            "diverged runs": "; ".join(f"{d} at epoch {at}" for d, at in diverged) or "none",
+            "corrupt cache entries recomputed": len(corrupt), "session wall time": f"{wall:.0f} s"}
+        header = {
+            "scale": o.scale.name, "scale_note": scale_note(o.scale), "seeds": len(o.seeds), "device": o.device,
+            "device_name": prov["device_name"], "threads": self.thread_note(), "provenance": prov,
+            "computed": len(computed), "cached": len(cached), "trained": self.summary["trained"],
+            "from_cache": self.summary["cached"], "diverged": [{"run": d, "epoch": at} for d, at in diverged],
+            "corrupt": corrupt, "wall_s": wall, "date": report.now(),
+        }
+        self.report_path = report.write(o.report_dir, self.records, header)
+
+    def terminal_summary(self, tr):
+        s = self.summary
+        if not s or not (s["trained"] or s["cached"] or s["corrupt"]):
+            if self.report_path:
+                tr.write_line(f"verdict report: {self.report_path}")
+            return
+        tr.write_sep("-", f"batch-size-claims: {len(s['trained'])} runs trained, {len(s['cached'])} read from cache")
+        limit = 40  # a paper-scale session needs ~100 runs: the report's JSON lists them all
+        for what, runs in (("trained", s["trained"]), ("from cache", s["cached"])):
+            for d in runs[:limit]:
+                tr.write_line(f"  {what}: {d}")
+            if len(runs) > limit:
+                tr.write_line(f"  ... and {len(runs) - limit} more {what} (see verdicts.json)")
+        for d, at in s["diverged"]:
+            tr.write_line(f"  DIVERGED: {d} at epoch {at} (loss or weights NaN/inf)", yellow=True)
+        for err in s["corrupt"]:
+            tr.write_line(f"  corrupt cache entry recomputed: {err}", yellow=True)
+        if s["interrupted"]:
+            tr.write_line(f"interrupted: the {len(s['trained'])} run(s) finished this session are in the cache; "
+                          f"rerun the same command to resume", yellow=True)
+        if self.report_path:
+            tr.write_line(f"verdict report: {self.report_path}")
+
+    def header_lines(self):
+        o, p = self.options, self.provenance
+        return [f"batch-size-claims {p['package']} (commit {p['commit']}): scale {o.scale.name}, seeds {len(o.seeds)}, "
+                f"device {o.device} ({p['device_name']}), torch {p['torch']}, torchvision {p['torchvision']}, "
+                f"numpy {p['numpy']}",
+                f"cache {o.cache}; report {o.report_dir} (progress also in {o.report_dir / 'progress.log'}); "
+                f"data root {o.data_root or '(none: only cached runs can be read)'}"]
+
+
+def scale_note(scale):
+    if scale.name == "paper":
+        return "the post's protocol: full 60k/10k MNIST, its epochs, 1000 gradient trials"
+    return (f"{scale.train_subset} training images, {scale.epoch_fraction:g}x the post's epochs, "
+            f"{scale.grad_trials} gradient trials")
+
+
+def usage_error(e: HarnessError):
+    import pytest
+    return pytest.UsageError(str(e))
