@@ -47,7 +47,7 @@ import torch
 from . import data
 # BATCH_SIZES, N_SAMPLES, LR, TRIAL_SEED_BASE and ABS_C are also read from here by the claims (F4-F7)
 from .sampler import BATCH_SIZES, LR, N_SAMPLES, TRIAL_SEED_BASE, draw, sample_trials
-from .tails import ABS_C, HILL_M, HIST_EDGES, TAIL_K, abs_exceed, log_hist, tail_stats
+from .tails import ABS_C, HILL_M, HIST_EDGES, SIGNED_EDGES, TAIL_K, abs_exceed, log_hist, signed_hist, tail_stats
 from .trainer import RunConfig
 
 READINGS = ("sum", "mean", "sum-drop", "mean-drop")
@@ -74,8 +74,10 @@ class GradSpec:
     group: int = GROUP
     # Bump when the sampler's arithmetic changes (e.g. the blocked updates of
     # version 2): float32 trajectories can then differ by more than rounding,
-    # so chunks computed by another version must not be read back.
-    sampler_version: int = 2
+    # so chunks computed by another version must not be read back. Bump too
+    # when the record gains content: version 3 adds the signed histograms
+    # ("hist_signed"), arithmetic unchanged.
+    sampler_version: int = 3
     kind: str = field(default="grad", init=False)
 
     def describe(self) -> str:
@@ -111,6 +113,7 @@ class GradSpec:
         zeros = torch.zeros(self.count, nb, dtype=torch.int64)
         absx = {r: torch.zeros(self.count, nb, dtype=torch.float64) for r in ("sum", "mean")}
         hist = {r: torch.zeros(nb, len(HIST_EDGES) + 1, dtype=torch.int64) for r in ("sum", "mean")}
+        hist_signed = {r: torch.zeros(nb, len(SIGNED_EDGES) + 1, dtype=torch.int64) for r in ("sum", "mean")}
         trials = list(range(self.first, self.first + self.count))
         t_sample = 0.0
         for g0 in range(0, self.count, self.group):
@@ -130,12 +133,14 @@ class GradSpec:
                     for r in ("sum", "mean"):
                         absx[r][row, j] = abs_exceed(out[B][r][q], self.abs_c * s_ref)
                         hist[r][j] += log_hist(out[B][r][q], s_ref)
+                        hist_signed[r][j] += signed_hist(out[B][r][q], s_ref)
         wall = time.perf_counter() - t0
         record = {
             "spec": self.describe(), "regime": self.regime, "start_epoch": self.start_epoch,
             "trials": trials, "batch_sizes": list(self.batch_sizes), "readings": list(READINGS),
             "norms": norms, "tails": tails, "zeros": zeros, "abs_exceed": absx, "hist": hist,
-            "hist_edges": list(HIST_EDGES), "s_ref": s_ref, "pool": len(x_tr),
+            "hist_edges": list(HIST_EDGES), "hist_signed": hist_signed, "signed_edges": list(SIGNED_EDGES),
+            "s_ref": s_ref, "pool": len(x_tr),
             "sampler_s": t_sample, "wall_s": wall, "trials_per_s": self.count / t_sample,
             "threads": torch.get_num_threads(),
         }
@@ -176,7 +181,9 @@ def gather(records):
         "zeros": cat(lambda r: r["zeros"]),
         "abs_exceed": {k: cat(lambda r: r["abs_exceed"][k]) for k in recs[0]["abs_exceed"]},
         "hist": {k: sum(r["hist"][k] for r in recs).numpy() for k in recs[0]["hist"]},
-        "hist_edges": np.asarray(recs[0]["hist_edges"]), "s_ref": recs[0]["s_ref"],
+        "hist_signed": {k: sum(r["hist_signed"][k] for r in recs).numpy() for k in recs[0]["hist_signed"]},
+        "hist_edges": np.asarray(recs[0]["hist_edges"]), "signed_edges": np.asarray(recs[0]["signed_edges"]),
+        "s_ref": recs[0]["s_ref"],
         "start_epoch": recs[0]["start_epoch"], "pool": recs[0]["pool"],
         "sampler_s": sum(r["sampler_s"] for r in recs),
         "trials_per_s": len(sum((r["trials"] for r in recs), [])) / sum(r["sampler_s"] for r in recs),

@@ -103,6 +103,37 @@ def test_tail_stats_known_distributions():
     assert h.sum().item() == 10240 and len(h) == len(tails.HIST_EDGES) + 1
 
 
+def test_signed_hist_counts_every_value_zeros_included():
+    g = torch.Generator().manual_seed(0)
+    v = torch.cat([torch.randn(10000, generator=g, dtype=torch.float64), torch.zeros(240, dtype=torch.float64),
+                   torch.tensor([1e6, -1e6], dtype=torch.float64)])
+    h = tails.signed_hist(v, 1.0)
+    assert len(h) == len(tails.SIGNED_EDGES) + 1 and h.sum().item() == len(v)
+    assert h[0].item() == 1 and h[-1].item() == 1  # asinh(1e6) ~ 14.5 lies beyond the last edge (8)
+    zero_bin = torch.bucketize(torch.tensor(0.0, dtype=torch.float64), torch.tensor(tails.SIGNED_EDGES)).item()
+    assert h[zero_bin].item() >= 240
+    neg, pos = h[:zero_bin].sum().item(), h[zero_bin + 1:].sum().item()
+    assert abs(neg - pos) < 0.05 * len(v)  # a symmetric distribution fills both sides alike
+
+
+def test_gather_sums_signed_histograms_over_chunks():
+    nb, nbin = 2, len(tails.SIGNED_EDGES) + 1
+
+    def rec(first, fill):
+        r = {"trials": [first], "batch_sizes": [1, 2], "start_epoch": 1, "pool": 100, "s_ref": 0.5,
+             "sampler_s": 1.0, "zeros": torch.zeros(1, nb, dtype=torch.int64),
+             "hist_edges": list(tails.HIST_EDGES), "signed_edges": list(tails.SIGNED_EDGES)}
+        for k in ("norms", "tails", "abs_exceed"):
+            r[k] = {"sum": torch.zeros(1, nb, dtype=torch.float64)}
+        r["hist"] = {"sum": torch.full((nb, len(tails.HIST_EDGES) + 1), fill, dtype=torch.int64)}
+        r["hist_signed"] = {"sum": torch.full((nb, nbin), fill, dtype=torch.int64)}
+        return r
+    got = gradients.gather([rec(1, 2), rec(0, 3)])
+    assert got["trials"] == [0, 1]
+    assert got["hist_signed"]["sum"].shape == (nb, nbin) and (got["hist_signed"]["sum"] == 5).all()
+    assert isinstance(got["signed_edges"], np.ndarray) and tuple(got["signed_edges"]) == tails.SIGNED_EDGES
+
+
 def test_specs_cover_every_trial_once_and_keys_differ():
     start = RunConfig(phases=(Phase(6, 1024, 0.01),), seed=0, snapshots=(1, 6))
     sp = gradients.specs(scales.QUICK, start)
