@@ -2,8 +2,8 @@
 
 An entry is one file `<dir>/runs/<key>.run`:  b"BSC<schema> <sha256>\n" + a
 torch.save payload {"record": plain data, "tensors": {name: [tensor, ...]}}.
-Writes go to a temp file that is fsynced and renamed, so a crash (even kill -9)
-never leaves half an entry under the final name; reads verify the schema and
+Writes go to a temp file that is fsynced and renamed (harness/atomic.py), so a
+crash (even kill -9) never leaves half an entry under the final name; reads verify the schema and
 the checksum, so a damaged or outdated entry is reported (a RuntimeWarning and
 a "corrupt" event that the session summary lists), deleted and recomputed
 rather than trusted. Temp files a killed writer left are swept after an hour.
@@ -17,7 +17,6 @@ every remaining run is being computed by someone else.
 import hashlib
 import io
 import json
-import os
 import tempfile
 import time
 import warnings
@@ -27,7 +26,7 @@ from pathlib import Path
 import torch
 from filelock import FileLock, Timeout
 
-from . import HARNESS_VERSION
+from . import HARNESS_VERSION, atomic
 from .errors import ConfigError
 
 SCHEMA = 1  # bump when the entry layout changes: older entries then read as stale and are recomputed
@@ -112,17 +111,7 @@ class RunCache:
         torch.save(entry, buf)
         payload = buf.getvalue()
         head = MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(head + payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the entry from other users sharing the cache
-            os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic.write_bytes(self.path(key), head + payload)  # 0644: readable by others sharing the cache
 
     def _valid(self, key):
         """The entry if present and sound; a corrupt one is deleted with a warning."""

@@ -7,13 +7,13 @@ the controller alone writes the report, once, at the end of the session.
 """
 import json
 import math
-import os
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from tabulate import tabulate
+
+from . import atomic
 
 ICON = {"supported": "supported", "contradicted": "**CONTRADICTED**", "inconclusive": "*inconclusive*"}
 FINDINGS = {  # id -> the finding, paraphrased (see ../shared/CLAIMS.md and the post)
@@ -52,14 +52,6 @@ def _effect(v):
 
 def _finding_key(f):
     return int(f[1:]) if f[1:].isdigit() else 99
-
-
-def _atomic_write(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def render(records, header: dict) -> str:
@@ -167,9 +159,10 @@ def render(records, header: dict) -> str:
 
 def write(report_dir, records, header):
     report_dir = Path(report_dir)
-    _atomic_write(report_dir / "verdicts.md", render(records, header))
-    _atomic_write(report_dir / "verdicts.json", json.dumps({"header": header, "records": records}, indent=1,
-                                                           default=str))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(report_dir / "verdicts.md", render(records, header))
+    atomic.write_text(report_dir / "verdicts.json", json.dumps({"header": header, "records": records}, indent=1,
+                                                               default=str))
     return report_dir / "verdicts.md"
 
 
