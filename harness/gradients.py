@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import data
+from . import data, estimate
 # BATCH_SIZES, N_SAMPLES, LR, TRIAL_SEED_BASE and ABS_C are also read from here by the claims (F4-F7)
 from .sampler import BATCH_SIZES, LR, N_SAMPLES, TRIAL_SEED_BASE, draw, sample_trials
 from .tails import ABS_C, HILL_M, HIST_EDGES, SIGNED_EDGES, TAIL_K, abs_exceed, log_hist, signed_hist, tail_stats
@@ -59,7 +59,8 @@ GRAD_TRIAL_FACTOR = 0.53  # a trial (sampler + statistics) / engine time of its 
 # -- the cached spec ------------------------------------------------------------------
 @dataclass(frozen=True)
 class GradSpec:
-    """Trials [first, first + count) of the gradient experiment in one regime."""
+    """Trials [first, first + count) of the gradient experiment in one regime
+    (a spec, harness/spec.py)."""
     start: RunConfig            # the BS1024 lr 0.01 reference run holding the snapshot
     regime: str                 # "early" | "late"
     start_epoch: int            # which snapshot of `start`
@@ -94,7 +95,6 @@ class GradSpec:
         the engine time of its SGD steps (2912 at 15 batch sizes over 1024 samples):
         measured 1.72-1.80 s of sampler + 0.04 s of statistics per trial against
         3.3-3.6 s of calibrated steps, float32, 1 thread, 2-core AMD EPYC (Zen 5)."""
-        from . import estimate
         steps = sum(math.ceil(self.n_samples / B) * estimate.step_seconds(calib, B) for B in self.batch_sizes)
         return self.count * steps * GRAD_TRIAL_FACTOR
 
@@ -145,6 +145,10 @@ class GradSpec:
             "threads": torch.get_num_threads(),
         }
         return {"record": record, "tensors": {}}
+
+    def diverged_at(self, entry) -> None:
+        """A chunk of trials steps from a finite start point for 1024 samples: never recorded as diverged."""
+        return None
 
 
 def training_pool(start: RunConfig, ctx):

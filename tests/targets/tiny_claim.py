@@ -21,20 +21,20 @@ import time
 
 import pytest
 
-from harness import context, verdicts
+from harness import verdicts
 from harness.trainer import Phase, RunConfig, final
 
 
-if os.environ.get("BSC_TINY_PAUSE") and not getattr(context.compute_run, "paused", False):
-    _compute_run = context.compute_run
+if os.environ.get("BSC_TINY_PAUSE") and not getattr(RunConfig.compute, "paused", False):
+    _compute = RunConfig.compute
 
-    def _slow_compute_run(cfg, ctx):
-        entry = _compute_run(cfg, ctx)
+    def _slow_compute(cfg, ctx):
+        entry = _compute(cfg, ctx)
         time.sleep(float(os.environ["BSC_TINY_PAUSE"]))
         return entry
 
-    _slow_compute_run.paused = True
-    context.compute_run = _slow_compute_run
+    _slow_compute.paused = True
+    RunConfig.compute = _slow_compute
 
 
 def runs():
