@@ -8,9 +8,10 @@ unreadable (recomputed). Nothing outside the spec's own module reads inside
 its entry's record: the context asks the spec (`diverged_at`) and hands the
 cache what it logs through a callback.
 """
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Spec(Protocol):
     kind: str  # "train" | "grad": runs are prefetched before the specs that read them
 

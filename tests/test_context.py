@@ -43,3 +43,19 @@ def test_deselected_bs2_test_declares_no_bs2_run():
     assert bs2(f1.required(scales.PAPER, [0], tests={"test_batch_size_2_beats_64"}))
     assert not bs2(f1.required(scales.PAPER, [0], tests={"test_larger_batch_lowers_accuracy"}))
     assert not bs2(f1.required(scales.QUICK, [0]))
+
+
+def test_every_spec_type_implements_the_protocol():
+    from harness import gradients
+    from harness.spec import Spec
+    run = protocol.sgd(scales.QUICK, 1024, 0.01, 0)
+    adam = protocol.adam(scales.QUICK, 1024, 0.01, 0)
+    grad = gradients.specs(scales.QUICK, run)[0]
+    calib = {1: 1e-4, 1024: 1e-2}
+    for s in (run, adam, grad):
+        assert isinstance(s, Spec)
+        assert s.cost() > 0 and s.estimate_seconds(calib) > 0 and s.describe()
+    assert run.diverged_at({"record": {"diverged_at": 3}, "tensors": {}}) == 3
+    assert grad.diverged_at({"record": {}, "tensors": {}}) is None
+    # one Adam factor for the ordering proxy and the time estimate
+    assert adam.cost() / run.cost() == pytest.approx(adam.estimate_seconds(calib) / run.estimate_seconds(calib))
