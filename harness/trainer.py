@@ -1,11 +1,11 @@
 """A run, declared as data (RunConfig), and the loop that trains it.
 
 A RunConfig describes a run completely: the cache key is its hash. It is a
-spec (harness/spec.py): RunConfig.compute trains it for the session context. Batches
-come from a seeded per-epoch permutation of device-resident tensors; there is
-no DataLoader and no per-sample Python. Each epoch records accuracy and loss
-(train and test) and the geometry the post tracks (distance from init, norms,
-per-layer cosines).
+spec (harness/spec.py): RunConfig.compute trains it for the session context.
+Batches come from a seeded per-epoch permutation of device-resident tensors;
+there is no DataLoader and no per-sample Python. Each epoch records accuracy
+and loss (train and test) and the geometry the post tracks (distance from
+init, norms, per-layer cosines).
 """
 import math
 import time
