@@ -2,11 +2,14 @@
 
 An entry is one file `<dir>/runs/<key>.run`:  b"BSC<schema> <sha256>\n" + a
 torch.save payload {"record": plain data, "tensors": {name: [tensor, ...]}}.
-Writes go to a temp file that is fsynced and renamed, so a crash (even kill -9)
-never leaves half an entry under the final name; reads verify the schema and
+Writes go to a temp file that is fsynced and renamed (harness/atomic.py), so a
+crash (even kill -9) never leaves half an entry under the final name; reads verify the schema and
 the checksum, so a damaged or outdated entry is reported (a RuntimeWarning and
 a "corrupt" event that the session summary lists), deleted and recomputed
 rather than trusted. Temp files a killed writer left are swept after an hour.
+
+The cache never looks inside an entry: what it logs about one (e.g. the run's
+divergence) comes from the caller's `info(entry)` callback.
 
 A per-key file lock makes concurrent processes that need the same run compute
 it once: the first takes the lock and trains, the others wait and then read.
@@ -17,7 +20,6 @@ every remaining run is being computed by someone else.
 import hashlib
 import io
 import json
-import os
 import tempfile
 import time
 import warnings
@@ -27,7 +29,7 @@ from pathlib import Path
 import torch
 from filelock import FileLock, Timeout
 
-from . import HARNESS_VERSION
+from . import HARNESS_VERSION, atomic
 from .errors import ConfigError
 
 SCHEMA = 1  # bump when the entry layout changes: older entries then read as stale and are recomputed
@@ -48,9 +50,9 @@ def spec_key(spec, device_kind: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _diverged_at(entry):
-    rec = entry.get("record") if isinstance(entry, dict) else None
-    return rec.get("diverged_at") if isinstance(rec, dict) else None
+def _info(info, entry) -> dict:
+    """What the caller wants logged about an entry (the cache never looks inside one)."""
+    return info(entry) if info is not None else {}
 
 
 class RunCache:
@@ -112,17 +114,7 @@ class RunCache:
         torch.save(entry, buf)
         payload = buf.getvalue()
         head = MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(head + payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the entry from other users sharing the cache
-            os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic.write_bytes(self.path(key), head + payload)  # 0644: readable by others sharing the cache
 
     def _valid(self, key):
         """The entry if present and sound; a corrupt one is deleted with a warning."""
@@ -143,41 +135,43 @@ class RunCache:
     def _lock(self, key, timeout):
         return FileLock(str(self.locks / f"{key}.lock"), timeout=timeout)
 
-    def _compute_locked(self, key, compute, desc):
+    def _compute_locked(self, key, compute, desc, info):
         entry = self._valid(key)  # someone may have finished it while we waited
         if entry is not None:
-            self.events(event="cached", key=key, desc=desc, diverged_at=_diverged_at(entry))
+            self.events(event="cached", key=key, desc=desc, **_info(info, entry))
             return entry
         t0 = time.perf_counter()
         entry = compute()
         self.write(key, entry)
-        self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0,
-                    diverged_at=_diverged_at(entry))
+        self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0, **_info(info, entry))
         return entry
 
     # -- the two ways in -----------------------------------------------------
-    def get(self, key, compute, desc=""):
-        """The entry for key, computing it (once across processes) if needed."""
+    def get(self, key, compute, desc="", info=None):
+        """The entry for key, computing it (once across processes) if needed.
+        info(entry) -> dict: extra fields for the cached/computed event."""
         entry = self._valid(key)
         if entry is not None:
-            self.events(event="cached", key=key, desc=desc, diverged_at=_diverged_at(entry))
+            self.events(event="cached", key=key, desc=desc, **_info(info, entry))
             return entry
         with self._lock(key, timeout=-1):
-            return self._compute_locked(key, compute, desc)
+            return self._compute_locked(key, compute, desc, info)
 
     def ensure(self, jobs):
-        """jobs: list of (key, compute, desc). Computes the missing ones, taking
-        free ones first so that processes sharing the list split the work."""
+        """jobs: list of (key, compute, desc) or (key, compute, desc, info), as
+        for get. Computes the missing ones, taking free ones first so that
+        processes sharing the list split the work."""
+        jobs = [(*j, None) if len(j) == 3 else tuple(j) for j in jobs]
         pending = [j for j in jobs if self._valid(j[0]) is None]
         while pending:
             for job in list(pending):
-                key, compute, desc = job
+                key, compute, desc, info = job
                 try:
                     with self._lock(key, timeout=0):
-                        self._compute_locked(key, compute, desc)
+                        self._compute_locked(key, compute, desc, info)
                     pending.remove(job)
                 except Timeout:
                     continue  # another process holds it: try the next one
             if pending:  # everything left is being computed elsewhere: wait for one
-                key, compute, desc = pending.pop(0)
-                self.get(key, compute, desc)
+                key, compute, desc, info = pending.pop(0)
+                self.get(key, compute, desc, info)

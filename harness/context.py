@@ -1,57 +1,18 @@
 """The session context a claim gets: scale, seeds, device, the run cache and
-the one way to obtain results, `ctx.results(specs)`. A spec is a frozen
-dataclass with `describe()` and `cost()`: a RunConfig (trained by
-`compute_run`) or any other spec type with a `compute(ctx)` method (the
-gradient experiment's). Its hash keys the cache."""
+the one way to obtain results, `ctx.results(specs)`. A spec is any type that
+implements harness/spec.py's protocol (a trainer.RunConfig, a
+gradients.GradSpec): the context asks it to describe, order, compute and
+judge (diverged_at) its own entry; its hash keys the cache."""
 import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from . import provenance, trainer
 from .cache import RunCache, spec_key
-
-
-PROGRESS_EVERY_S = 30.0  # a long epoch still reports at least this often (one line per epoch at most)
-
-
-def compute_run(cfg: trainer.RunConfig, ctx: "Context"):
-    """Train one RunConfig and return its cache entry."""
-    t0 = time.perf_counter()
-    desc = cfg.describe()
-    last = [t0]
-    ctx.say(f"[{ctx.worker}] training {desc} ({cfg.epochs} epochs)")
-
-    def progress(epoch, total, acc, elapsed):
-        now = time.perf_counter()
-        if ctx.verbose_progress and (epoch == total or epoch % max(1, total // 10) == 0
-                                     or now - last[0] >= PROGRESS_EVERY_S):
-            last[0] = now
-            left = elapsed / epoch * (total - epoch)
-            acc_s = f"test acc {acc:.4f}" if acc == acc else "test acc -"
-            ctx.say(f"[{ctx.worker}] {desc}: epoch {epoch}/{total}, {acc_s}, {elapsed:.0f}s, ~{left:.0f}s left")
-
-    record, tensors = trainer.train(cfg, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download)
-    record["provenance"] = provenance.collect(ctx.device) | {
-        "seed": cfg.seed, "scale": ctx.scale.name, "scale_protocol": _scale_fields(ctx.scale),
-        "protocol": cfg.fields(), "cache_key": ctx.key(cfg), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
-    record["wall_s"] = time.perf_counter() - t0
-    record["provenance"]["wall_s"] = record["wall_s"]
-    if record["diverged_at"]:
-        ctx.say(f"[{ctx.worker}] {desc}: DIVERGED at epoch {record['diverged_at']} (loss or weights NaN/inf); "
-                f"recorded as diverged, training stopped")
-    return {"record": record, "tensors": tensors}
-
-
-def _scale_fields(scale) -> dict:
-    try:
-        return asdict(scale)
-    except TypeError:
-        return {"name": getattr(scale, "name", str(scale))}
 
 
 class RunSkipped(Exception):
@@ -118,8 +79,9 @@ class Context:
         return spec_key(spec, self.device_kind)
 
     def _job(self, spec):
-        compute = compute_run if isinstance(spec, trainer.RunConfig) else type(spec).compute
-        return (self.key(spec), lambda: compute(spec, self), spec.describe())
+        """(key, compute, desc, info) for the cache: what it logs about an entry comes from the spec."""
+        return (self.key(spec), lambda: spec.compute(self), spec.describe(),
+                lambda entry: {"diverged_at": spec.diverged_at(entry)})
 
     def too_long(self, spec) -> bool:
         return self.max_epochs is not None and getattr(spec, "epochs", 0) > self.max_epochs
@@ -147,8 +109,7 @@ class Context:
         self.prefetch(specs)
         out = [self.cache.get(*self._job(s)) for s in specs]
         for s, e in zip(specs, out):
-            rec = e.get("record") if isinstance(e, dict) else None
-            at = rec.get("diverged_at") if isinstance(rec, dict) else None
+            at = s.diverged_at(e)
             if at and (s.describe(), at) not in self.diverged_seen:
                 self.diverged_seen.append((s.describe(), at))
         return out

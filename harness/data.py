@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import os
 import shutil
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import atomic
 from .errors import DataError
 
 # torch is imported inside the functions that need it, so that validating the
@@ -112,18 +111,12 @@ def _unpack(src_raw: Path, dst_raw: Path):
     for f in FILES:
         if (dst_raw / f).is_file() and (dst_raw / f).stat().st_size == FILES[f]:
             continue
-        fd, tmp = tempfile.mkstemp(dir=dst_raw, prefix=f + ".", suffix=".tmp")
-        try:
-            with gzip.open(src_raw / (f + ".gz"), "rb") as zin, os.fdopen(fd, "wb") as out:
+        try:  # on any failure, an interruption included, atomic.replacing removes its temp file
+            with gzip.open(src_raw / (f + ".gz"), "rb") as zin, atomic.replacing(dst_raw / f) as out:
                 shutil.copyfileobj(zin, out, 1 << 20)
-            os.replace(tmp, dst_raw / f)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-            Path(tmp).unlink(missing_ok=True)
             raise DataError(f"cannot unpack {src_raw / (f + '.gz')}: {e}. The archive is truncated, "
                             f"unreadable or corrupt: copy it again from the original, then rerun.") from None
-        except BaseException:  # interrupted: leave no temp file behind
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 def resolve_root(name: str, data_root, cache_root, download: bool = False) -> Path:

@@ -7,7 +7,6 @@ import time
 import torch
 
 from . import engine, model
-from .trainer import RunConfig
 
 CALIBRATION_BS = (1, 2, 8, 64, 256, 1024)
 
@@ -44,16 +43,9 @@ def step_seconds(calib: dict[int, float], bs: int) -> float:
 
 
 def seconds(spec, calib) -> float:
-    """Estimated compute time of one spec; specs other than RunConfig may
-    define estimate_seconds(calib), else they count as free."""
-    if isinstance(spec, RunConfig):
-        n = spec.train_subset or 60000
-        t = sum(p.epochs * math.ceil(n / p.batch_size) * step_seconds(calib, p.batch_size) for p in spec.phases)
-        evals = spec.epochs / spec.eval_every * ((spec.test_subset or 10000) + (spec.train_eval_subset or n))
-        t += evals * step_seconds(calib, 1024) / 1024 / 3  # a forward pass is ~1/3 of a step
-        return t * (1.6 if spec.optimizer == "adam" else 1.0)
-    est = getattr(spec, "estimate_seconds", None)
-    return est(calib) if est else 0.0
+    """Estimated compute time of one spec (harness/spec.py: each spec type
+    estimates its own from the calibration)."""
+    return spec.estimate_seconds(calib)
 
 
 def describe(total_s: float) -> str:

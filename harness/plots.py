@@ -1,6 +1,5 @@
 """Figure helpers: mean line with a band over seeds, and atomic saving."""
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -8,6 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from . import atomic  # noqa: E402
 
 
 def band(ax, x, ys, label=None, color=None, **kw):
@@ -33,12 +34,10 @@ def save(fig, report_dir, name: str) -> str:
     out = Path(report_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".png")
-    os.close(fd)
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, out / f"{name}.png")
+        fig.savefig(buf, format="png", dpi=110)
+        atomic.write_bytes(out / f"{name}.png", buf.getvalue())
     finally:
-        Path(tmp).unlink(missing_ok=True)
         plt.close(fig)
     return f"figures/{name}.png"

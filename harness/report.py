@@ -14,14 +14,13 @@ counted once.
 """
 import json
 import math
-import os
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from tabulate import tabulate
 
+from . import atomic
 from . import findings as F
 
 ICON = {"supported": "supported", "contradicted": "**CONTRADICTED**", "inconclusive": "*inconclusive*",
@@ -48,14 +47,6 @@ def _effect(v):
 
 def _finding_key(f):
     return int(f[1:]) if f[1:].isdigit() else 99
-
-
-def _atomic_write(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _name(r):
@@ -220,8 +211,8 @@ def write(report_dir, records, header):
     report_dir = Path(report_dir)
     rows = finding_rows(records)
     findings = {fid: dict(f["combined"], claim=f["claim"]) for fid, f in rows.items()}
-    _atomic_write(report_dir / "verdicts.md", render(records, header))
-    _atomic_write(report_dir / "verdicts.json", json.dumps({"header": header, "findings": findings,
+    atomic.write_text(report_dir / "verdicts.md", render(records, header))
+    atomic.write_text(report_dir / "verdicts.json", json.dumps({"header": header, "findings": findings,
                                                             "records": records}, indent=1, default=str))
     return report_dir / "verdicts.md"
 

@@ -1,10 +1,11 @@
 """A run, declared as data (RunConfig), and the loop that trains it.
 
-A RunConfig describes a run completely: the cache key is its hash. Batches
-come from a seeded per-epoch permutation of device-resident tensors; there is
-no DataLoader and no per-sample Python. Each epoch records accuracy and loss
-(train and test) and the geometry the post tracks (distance from init, norms,
-per-layer cosines).
+A RunConfig describes a run completely: the cache key is its hash. It is a
+spec (harness/spec.py): RunConfig.compute trains it for the session context.
+Batches come from a seeded per-epoch permutation of device-resident tensors;
+there is no DataLoader and no per-sample Python. Each epoch records accuracy
+and loss (train and test) and the geometry the post tracks (distance from
+init, norms, per-layer cosines).
 """
 import math
 import time
@@ -12,10 +13,12 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from . import data, engine, geometry, model
+from . import data, engine, estimate, geometry, model, provenance
 from .errors import ConfigError
 
 OPTIMIZERS = ("sgd", "adam")
+ADAM_COST_FACTOR = 1.6  # an Adam step's time / an SGD step's (cost() and estimate_seconds())
+PROGRESS_EVERY_S = 30.0  # a long epoch still reports at least this often (one line per epoch at most)
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,62 @@ class RunConfig:
         extra = "" if (self.init, self.scaling) == ("glorot", "x255") else f" [{self.init}, {self.scaling}]"
         return f"{self.optimizer} {sched} seed{self.seed}{extra}"
 
+    def _optimizer_factor(self) -> float:
+        return ADAM_COST_FACTOR if self.optimizer == "adam" else 1.0
+
     def cost(self) -> float:
         """Samples processed, a proxy for time used to order work (largest first)."""
         n = self.train_subset or 60000
-        return n * self.epochs * (2.0 if self.optimizer == "adam" else 1.0)
+        return n * self.epochs * self._optimizer_factor()
+
+    def estimate_seconds(self, calib) -> float:
+        """Training steps and evaluations, timed by the engine's calibration."""
+        n = self.train_subset or 60000
+        t = sum(p.epochs * math.ceil(n / p.batch_size) * estimate.step_seconds(calib, p.batch_size)
+                for p in self.phases)
+        evals = self.epochs / self.eval_every * ((self.test_subset or 10000) + (self.train_eval_subset or n))
+        t += evals * estimate.step_seconds(calib, 1024) / 1024 / 3  # a forward pass is ~1/3 of a step
+        return t * self._optimizer_factor()
+
+    def compute(self, ctx):
+        """Train this run and return its cache entry, with progress lines and provenance."""
+        t0 = time.perf_counter()
+        desc = self.describe()
+        last = [t0]
+        ctx.say(f"[{ctx.worker}] training {desc} ({self.epochs} epochs)")
+
+        def progress(epoch, total, acc, elapsed):
+            now = time.perf_counter()
+            if ctx.verbose_progress and (epoch == total or epoch % max(1, total // 10) == 0
+                                         or now - last[0] >= PROGRESS_EVERY_S):
+                last[0] = now
+                left = elapsed / epoch * (total - epoch)
+                acc_s = f"test acc {acc:.4f}" if acc == acc else "test acc -"
+                ctx.say(f"[{ctx.worker}] {desc}: epoch {epoch}/{total}, {acc_s}, {elapsed:.0f}s, ~{left:.0f}s left")
+
+        record, tensors = train(self, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download)
+        record["provenance"] = provenance.collect(ctx.device) | {
+            "seed": self.seed, "scale": ctx.scale.name, "scale_protocol": _scale_fields(ctx.scale),
+            "protocol": self.fields(), "cache_key": ctx.key(self), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+        record["wall_s"] = time.perf_counter() - t0
+        record["provenance"]["wall_s"] = record["wall_s"]
+        if record["diverged_at"]:
+            ctx.say(f"[{ctx.worker}] {desc}: DIVERGED at epoch {record['diverged_at']} (loss or weights NaN/inf); "
+                    f"recorded as diverged, training stopped")
+        return {"record": record, "tensors": tensors}
+
+    def diverged_at(self, entry) -> int | None:
+        return entry["record"]["diverged_at"]
 
     def fields(self) -> dict:
         return asdict(self)
+
+
+def _scale_fields(scale) -> dict:
+    try:
+        return asdict(scale)
+    except TypeError:
+        return {"name": getattr(scale, "name", str(scale))}
 
 
 def _epoch_batches(n, bs, drop_last, gen, device):

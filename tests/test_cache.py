@@ -47,6 +47,17 @@ def test_miss_then_hit(tmp_path):
     assert RunCache(tmp_path).get("k", Counter(99))["record"]["value"] == 3
 
 
+def test_events_log_what_the_info_callback_returns(tmp_path):
+    events = []
+    c = RunCache(tmp_path, events=lambda **kw: events.append(kw))
+    info = lambda entry: {"value_seen": entry["record"]["value"]}  # noqa: E731
+    c.get("k", Counter(3), "run k", info=info)
+    c.ensure([("k", Counter(4), "run k", info), ("j", Counter(5), "run j", info)])
+    c.get("k", Counter(6), "run k")  # no callback: nothing about the entry is logged
+    assert [(e["event"], e.get("value_seen")) for e in events] == [("computed", 3), ("computed", 5), ("cached", None)]
+    assert "diverged_at" not in events[-1]
+
+
 def test_entry_format_schema_and_checksum(tmp_path):
     c = RunCache(tmp_path)
     c.write("k", _entry(1))

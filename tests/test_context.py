@@ -51,3 +51,19 @@ def test_bs2_is_declared_paper_only():
     with pytest.raises(NotAtThisScale, match="paper-scale reading"):
         f1.bs2_and_bs64(scales.QUICK, [0])
     assert [r.phases[0].batch_size for r in f1.bs2_and_bs64(scales.PAPER, [0])[2]] == [2]
+
+
+def test_every_spec_type_implements_the_protocol():
+    from harness import gradients
+    from harness.spec import Spec
+    run = protocol.sgd(scales.QUICK, 1024, 0.01, 0)
+    adam = protocol.adam(scales.QUICK, 1024, 0.01, 0)
+    grad = gradients.specs(scales.QUICK, run)[0]
+    calib = {1: 1e-4, 1024: 1e-2}
+    for s in (run, adam, grad):
+        assert isinstance(s, Spec)
+        assert s.cost() > 0 and s.estimate_seconds(calib) > 0 and s.describe()
+    assert run.diverged_at({"record": {"diverged_at": 3}, "tensors": {}}) == 3
+    assert grad.diverged_at({"record": {}, "tensors": {}}) is None
+    # one Adam factor for the ordering proxy and the time estimate
+    assert adam.cost() / run.cost() == pytest.approx(adam.estimate_seconds(calib) / run.estimate_seconds(calib))
