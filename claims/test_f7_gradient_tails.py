@@ -47,6 +47,10 @@ KNOWN = tuple(
     for g in figures.REGIMES)
 
 
+def _figures(ctx, ex):
+    return [figures.signed_ridgeline(ctx, ex), figures.gradient_values(ctx, ex, ABS_READINGS)]
+
+
 def _trend(values, sign, what, detail):
     """The rule: slope of the per-BS mean of a per-trial statistic on log2 BS."""
     m = values.mean(0)
@@ -69,7 +73,7 @@ def test_tail_shape_heavier_at_larger_batch(ctx, reading, ex, stat, regime):
                      f"{np.median(z[:, -1]):.0f} at BS1024 (max {z.max()})")
     reading(v, f"[{stat}, {regime}] tail shape heavier at larger BS (scale-free: sum = mean)", ours=ours,
             post="tail mass falls monotonically as BS shrinks",
-            figures=[figures.gradient_values(ctx, ex, ABS_READINGS)], protocol=gradients.protocol_note(ctx, ex))
+            figures=_figures(ctx, ex), protocol=gradients.protocol_note(ctx, ex))
 
 
 @uses(gradients.required)
@@ -81,4 +85,4 @@ def test_more_large_values_at_larger_batch(ctx, reading, ex, variant, regime):
                      f"s_ref = {d['s_ref']:.4g}")
     reading(v, f"[{variant}, {regime}] more values beyond a fixed {gradients.ABS_C:g} s_ref at larger BS", ours=ours,
             post="~1e{:.0f} (BS1024) vs ~1e{:.0f} (BS2) values beyond one large value".format(*np.log10(COUNTS)),
-            figures=[figures.gradient_values(ctx, ex, ABS_READINGS)], protocol=gradients.protocol_note(ctx, ex))
+            figures=_figures(ctx, ex), protocol=gradients.protocol_note(ctx, ex))

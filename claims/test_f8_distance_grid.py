@@ -7,14 +7,14 @@ of the final weights from the initial ones (W), the same for the biases (B) and
 the test accuracy (A). Its only cell given in the text is BS64 at lr 0.01:
 W 6.71, B 0.11, A 98%. It reads the grid as: the best cells sit about 6 away
 from the init, BS1024 at lr 0.01 cannot get that far, and a tenfold learning
-rate lets it.
+rate lets it. (The numbers: post.F8.numbers.)
 
-Protocol: protocol.sgd(scale, bs, lr, seed, scaling=s) for bs in 64/256/1024,
-lr in 0.01/0.1, every seed, 30 paper epochs (6 at quick scale), under both
-input scalings: x/255 (the suite's default; these lr 0.01 runs are F1's, read
-from the cache) and mean/std standardisation ("standard"), each its own
-reading. W and B are Euclidean distances over all weight matrices / all bias
-vectors together, after the last epoch; A is test accuracy in points.
+Protocol: protocol.runs(scale, seeds, "sgd", bs, lr, scaling=s) for bs in
+64/256/1024, lr in 0.01/0.1, every seed, 30 paper epochs (6 at quick scale),
+under both input scalings: mean/std standardisation ("standard", the primary
+readings) and x/255 (the lr 0.01 runs are F1's, read from the cache), each its
+own reading. W and B are Euclidean distances over all weight matrices / all
+bias vectors together, after the last epoch; A is test accuracy in points.
 
 Rules (fixed before the runs):
 - "W falls with batch size" (one reading per lr and scaling):
@@ -26,42 +26,37 @@ Rules (fixed before the runs):
   percentile-bootstrap interval (seeds resampled within each cell, W and A of a
   run kept together) must lie above 0.5, i.e. a strong, not marginal, positive
   rank association. Below 0.5 is contradicted.
+Primary readings (claims/post.py): W falls with batch size at lr 0.01, and A
+rises with W, both with standard inputs.
 The grid itself is rendered as a table laid out like the post's (rows BS,
-columns lr, each cell W / B / A, mean over seeds).
+columns lr, each cell W / B / A, mean over seeds), and drawn as a heat map of
+the same layout (colour = test accuracy).
 """
 import numpy as np
 import pytest
 
+from claims import figures, post
 from harness import plots, protocol, verdicts
+from harness.claim import uses
 from harness.protocol import scaling_label
-from harness.trainer import final
+from harness.trainer import final, percent
 
+FINDING = post.F8
 BATCH_SIZES = (64, 256, 1024)
 LRS = (0.01, 0.1)
 SCALINGS = protocol.INPUT_SCALINGS
 RHO_THRESHOLD = 0.5
-POST = {"W": 6.71, "B": 0.11, "A": 98.0}  # BS64, lr 0.01
-
-KNOWN = {}
 
 
-def runs(scale, seeds, bs, lr, scaling=protocol.DEFAULT_SCALING):
-    return [protocol.sgd(scale, bs, lr, s, scaling=scaling) for s in seeds]
-
-
-def required(scale, seeds):
-    return [r for sc in SCALINGS for bs in BATCH_SIZES for lr in LRS for r in runs(scale, seeds, bs, lr, sc)]
-
-
-def measures(recs):
-    """W, B, A (points) per run."""
-    return {"W": [final(r, "w_dist") for r in recs], "B": [final(r, "b_dist") for r in recs],
-            "A": [100 * final(r, "test_acc") for r in recs]}
-
-
-def grid(ctx, scaling):
-    return {(bs, lr): measures(ctx.records(runs(ctx.scale, ctx.seeds, bs, lr, scaling)))
+def grid(scale, seeds, scaling):
+    return {(bs, lr): protocol.runs(scale, seeds, "sgd", bs, lr, scaling=scaling)
             for bs in BATCH_SIZES for lr in LRS}
+
+
+def measures(runs):
+    """(bs, lr) -> W, B, A (points) per run."""
+    return {cell: {"W": [final(r, "w_dist") for r in rs], "B": [final(r, "b_dist") for r in rs],
+                   "A": percent(rs, "test_acc")} for cell, rs in runs.items()}
 
 
 def table(g):
@@ -89,35 +84,33 @@ def draw(ctx, g, scaling):
     return plots.save(fig, ctx.report_dir, f"f8_grid_{scaling}")
 
 
-
+@uses(grid)
 @pytest.mark.parametrize("scaling", SCALINGS)
 @pytest.mark.parametrize("lr", LRS)
-def test_small_batch_travels_farther(ctx, record, judge, lr, scaling):
-    g = grid(ctx, scaling)
-    v = verdicts.monotone(BATCH_SIZES, [g[bs, lr]["W"] for bs in BATCH_SIZES], increasing=False)
-    v.detail = f"effect = W(BS64) - W(BS1024); {v.detail}"
-    record(finding="F8", reading=f"W falls with batch size at lr {lr:g}{scaling_label(scaling)}", verdict=v,
-           post="BS64 lr 0.01 W 6.71; BS1024 at lr 0.01 cannot reach ~6",
-           ours=", ".join(f"BS{bs} W {np.mean(g[bs, lr]['W']):.3f}" for bs in BATCH_SIZES),
-           protocol=ctx.records(runs(ctx.scale, ctx.seeds, 64, lr, scaling))[0]["config"] | {"phases": "see reading"},
-           figures=[draw(ctx, g, scaling)])
-    judge(f"w-falls-lr{lr:g}-{scaling}", v)
+def test_small_batch_travels_farther(ctx, reading, runs, lr, scaling):
+    g = measures(runs)
+    v = verdicts.monotone(BATCH_SIZES, [g[bs, lr]["W"] for bs in BATCH_SIZES], increasing=False,
+                          what="W(BS64) - W(BS1024)")
+    n = FINDING.numbers
+    reading(v, f"W falls with batch size at lr {lr:g}",
+            ours={f"BS{bs} W": g[bs, lr]["W"] for bs in BATCH_SIZES},
+            post=f"BS64 lr 0.01 W {n['W']:g}; BS1024 at lr 0.01 cannot reach ~{n['best distance']:g}",
+            figures=[draw(ctx, g, scaling)])
 
 
+@uses(grid)
 @pytest.mark.parametrize("scaling", SCALINGS)
-def test_accuracy_rises_with_distance(ctx, record, judge, scaling):
-    g = grid(ctx, scaling)
-    cells = list(g)
-    v = verdicts.rank_correlation([g[c]["W"] for c in cells], [g[c]["A"] for c in cells], RHO_THRESHOLD,
-                                  what="mean W vs mean A over the BS x lr cells")
-    order = sorted(cells, key=lambda c: np.mean(g[c]["W"]))
-    v.detail = "cells by W: " + ", ".join(f"BS{bs}/lr{lr:g} W {np.mean(g[bs, lr]['W']):.2f} "
-                                          f"A {np.mean(g[bs, lr]['A']):.1f}" for bs, lr in order)
-    record(kind="table", finding="F8", title=f"W / B / A after 30 paper epochs, BS x lr{scaling_label(scaling)} "
-                                               f"({ctx.scale.name} scale, mean over {len(ctx.seeds)} seeds)",
-           text=table(g), note="The post's BS64 / lr 0.01 cell: W 6.71, B 0.11, A 98%.")
-    record(finding="F8", reading=f"test accuracy rises with W across the BS x lr grid{scaling_label(scaling)}",
-           verdict=v,
-           post="best cells ~6 from init; closer cells generalise worse",
-           ours=f"Spearman rho {v.effect:.2f} over {len(cells)} cells", figures=[draw(ctx, g, scaling)])
-    judge(f"acc-rises-with-w-{scaling}", v)
+def test_accuracy_rises_with_distance(ctx, reading, runs, record, scaling):
+    g, n = measures(runs), FINDING.numbers
+    by_w = ", ".join(f"BS{bs}/lr{lr:g} W {np.mean(g[bs, lr]['W']):.2f} A {np.mean(g[bs, lr]['A']):.1f}"
+                     for bs, lr in sorted(g, key=lambda c: np.mean(g[c]["W"])))
+    v = verdicts.rank_correlation([g[c]["W"] for c in g], [g[c]["A"] for c in g], RHO_THRESHOLD,
+                                  what="mean W vs mean A over the BS x lr cells", detail=f"cells by W: {by_w}")
+    record("table", finding=FINDING.id, title=f"W / B / A after 30 paper epochs, BS x lr{scaling_label(scaling)} "
+                                              f"({ctx.scale.name} scale, mean over {len(ctx.seeds)} seeds)",
+           text=table(g), note=f"The post's BS64 / lr 0.01 cell: W {n['W']:g}, B {n['B']:g}, A {n['A']:g}%.")
+    reading(v, "test accuracy rises with W across the BS x lr grid",
+            ours=f"Spearman rho {v.effect:.2f} over {len(g)} cells",
+            post=f"best cells ~{n['best distance']:g} from init; closer cells generalise worse",
+            figures=[draw(ctx, g, scaling), figures.grid_heatmap(ctx, g, BATCH_SIZES, LRS, "F8: BS x lr grid",
+                                                                 "f8_grid_table", scaling)])

@@ -147,9 +147,9 @@ def test_divergence_is_recorded_and_reported(tmp_path, data_root):
     assert rep["header"]["diverged"] == [{"run": "sgd BS64 lr10000 x3 seed0", "epoch": 1}]
     for r in rep["records"]:
         assert r["diverged"] == [{"run": "sgd BS64 lr10000 x3 seed0", "epoch": 1}]
-        assert "1 run(s) diverged" in r["verdict"]["detail"]
     md = (p.report_dir / "verdicts.md").read_text()
     assert "| diverged runs" in md and "sgd BS64 lr10000 x3 seed0 at epoch 1" in md
+    assert "Diverged runs: [{'run': 'sgd BS64 lr10000 x3 seed0', 'epoch': 1}]" in md  # beside the reading
     # the cache entry: stopped at the diverged epoch, provenance complete
     entry = RunCache(tmp_path / "cache").read(_entries(tmp_path)[0].stem)
     rec = entry["record"]
