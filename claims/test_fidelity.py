@@ -105,7 +105,7 @@ def rows(table):
     return out
 
 
-@uses(figures.norm_table_runs)
+@uses(figures.norm_table_runs, partial=True)
 @pytest.mark.parametrize("scaling", SCALINGS)
 def test_fidelity_rows(ctx, runs, record, scaling):
     rs = rows(runs)
@@ -118,7 +118,7 @@ def test_fidelity_rows(ctx, runs, record, scaling):
     assert not bad, f"no finite value for {bad} (a diverged or empty run)"
 
 
-@uses(both_scalings)
+@uses(both_scalings, partial=True)
 def test_which_scaling_matches(ctx, runs, record):
     by = {sc: {r["quantity"]: r for r in rows(runs[sc])} for sc in SCALINGS}
     common = [q for q in by[SCALINGS[0]] if all(q in by[sc] for sc in SCALINGS)]

@@ -32,19 +32,37 @@ ITEM_KEY = "bsc_item"  # user_properties key of a reading's identity, set at col
 OPEN_FIELDS = ("dataset", "optimizer", "init", "scaling", "drop_last", "train_subset", "test_subset")
 
 
-def uses(declare):
-    """Mark a claim test with the function that declares its runs."""
-    return pytest.mark.bsc_runs.with_args(declare)  # with_args: a lone callable would be decorated
+def uses(declare, partial=False):
+    """Mark a claim test with the function that declares its runs. partial:
+    the test reads what is there, so --max-epochs leaves out the entries (of a
+    declared dict) it excludes instead of skipping the whole reading (a table
+    of rows, say)."""
+    return pytest.mark.bsc_runs.with_args(declare, partial=partial)  # with_args: a lone callable would be decorated
 
 
-def _declared(item, scale, seeds):
+def _declared(item, scale, seeds, max_epochs=None):
     marker = item.get_closest_marker("bsc_runs")
     if marker is None:
         return None
     fn = marker.args[0]
     params = item.callspec.params if hasattr(item, "callspec") else {}
     names = inspect.signature(fn).parameters
-    return fn(scale, list(seeds), **{k: v for k, v in params.items() if k in names})
+    struct = fn(scale, list(seeds), **{k: v for k, v in params.items() if k in names})
+    if marker.kwargs.get("partial") and max_epochs is not None:
+        struct = _prune(struct, max_epochs)
+    return struct
+
+
+def _prune(struct, max_epochs):
+    """A declared dict without the entries --max-epochs excludes (nested dicts too)."""
+    if not isinstance(struct, dict):
+        return struct
+    return {k: _prune(v, max_epochs) for k, v in struct.items()
+            if isinstance(v, dict) or not _too_long(flatten(v), max_epochs)}
+
+
+def _too_long(specs, max_epochs):
+    return [s.describe() for s in specs if getattr(s, "epochs", 0) > max_epochs]
 
 
 def flatten(struct) -> list:
@@ -79,7 +97,7 @@ def collect(item, options) -> list:
     if ident is not None:
         item.user_properties.append((ITEM_KEY, ident))
     try:
-        struct = _declared(item, options.scale, options.seeds)
+        struct = _declared(item, options.scale, options.seeds, options.max_epochs)
     except NotAtThisScale as e:
         item.add_marker(pytest.mark.skip(reason=str(e)))
         return []
@@ -87,7 +105,7 @@ def collect(item, options) -> list:
         return []
     specs = flatten(struct)
     if options.max_epochs is not None:
-        long = [s.describe() for s in specs if getattr(s, "epochs", 0) > options.max_epochs]
+        long = _too_long(specs, options.max_epochs)
         if long:
             item.add_marker(pytest.mark.skip(reason=f"--max-epochs {options.max_epochs} excludes {long[0]}"
                                                     + (f" and {len(long) - 1} more" if len(long) > 1 else "")))
@@ -97,7 +115,7 @@ def collect(item, options) -> list:
 
 def records(item, ctx):
     """The declared structure with each spec replaced by its record."""
-    struct = _declared(item, ctx.scale, ctx.seeds)
+    struct = _declared(item, ctx.scale, ctx.seeds, ctx.max_epochs)
     if struct is None:
         raise RuntimeError(f"{item.name} asks for `runs` but declares none: decorate it with @uses(...)")
     return _fill(struct, iter(ctx.records(flatten(struct))))
