@@ -38,7 +38,6 @@ import pytest
 from claims import figures, post
 from harness import plots, protocol, verdicts
 from harness.claim import uses
-from harness.protocol import scaling_label
 from harness.trainer import final, percent
 
 FINDING = post.F8
@@ -106,7 +105,7 @@ def test_accuracy_rises_with_distance(ctx, reading, runs, record, scaling):
                      for bs, lr in sorted(g, key=lambda c: np.mean(g[c]["W"])))
     v = verdicts.rank_correlation([g[c]["W"] for c in g], [g[c]["A"] for c in g], RHO_THRESHOLD,
                                   what="mean W vs mean A over the BS x lr cells", detail=f"cells by W: {by_w}")
-    record("table", finding=FINDING.id, title=f"W / B / A after 30 paper epochs, BS x lr{scaling_label(scaling)} "
+    record("table", finding=FINDING.id, title=f"W / B / A after 30 paper epochs, BS x lr [{scaling} inputs] "
                                               f"({ctx.scale.name} scale, mean over {len(ctx.seeds)} seeds)",
            text=table(g), note=f"The post's BS64 / lr 0.01 cell: W {n['W']:g}, B {n['B']:g}, A {n['A']:g}%.")
     reading(v, "test accuracy rises with W across the BS x lr grid",

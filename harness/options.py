@@ -24,6 +24,9 @@ def add(parser):
     g.addoption("--scale", default=None, help="quick | paper (default paper: the post's own protocol)")
     g.addoption("--quick", action="store_true", help="the quick CPU scale (same as --scale quick)")
     g.addoption("--seeds", type=int, default=None, help="seeds per configuration (default: 3 quick, 5 paper)")
+    g.addoption("--scaling", default="standard",
+                help="input scaling: standard (mean/std, the post's protocol; default) | x255 | both "
+                     "(x/255 readings are protocol sensitivity, reported apart)")
     g.addoption("--device", default="auto", help="auto | cpu | cuda (auto: cuda when available)")
     g.addoption("--data-root", default=os.environ.get("BSC_DATA_ROOT"),
                 help="folder holding MNIST/raw/ (idx files or their .gz); env BSC_DATA_ROOT")
@@ -38,10 +41,14 @@ def add(parser):
                      "480-epoch arm of F9/F10/F12 at paper scale; the readings that need them are skipped")
 
 
+SCALING_CHOICES = {"standard": ("standard",), "x255": ("x255",), "both": ("standard", "x255")}
+
+
 @dataclass(frozen=True)
 class Options:
     scale: object            # harness.scales.Scale
     seeds: tuple[int, ...]
+    scalings: tuple[str, ...]  # input scalings whose readings run ("standard", "x255")
     device: str              # "cpu" | "cuda" | "cuda:N"
     data_root: str | None    # absolute
     download: bool
@@ -72,6 +79,9 @@ def parse(o, verify_data=True) -> Options:
     if o.max_epochs is not None and o.max_epochs < 1:
         raise HarnessError(f"--max-epochs must be at least 1, got {o.max_epochs}: pass a positive epoch "
                            f"count, or leave it out to run every arm")
+    scalings = SCALING_CHOICES.get(o.scaling)
+    if scalings is None:
+        raise HarnessError(f"unknown --scaling {o.scaling!r}: pass standard (the post's protocol), x255 or both")
     device = _device(o.device)
     root = _data_root(o.data_root)
     cache, report = Path(absolute(o.cache_dir)), Path(absolute(o.report_dir))
@@ -80,7 +90,7 @@ def parse(o, verify_data=True) -> Options:
         _writable_dir(what, p, flag, env)
     if verify_data and (root or o.download):
         data.resolve_root("mnist", root, cache, o.download)
-    return Options(scale, tuple(range(n)), device, root, bool(o.download), cache, report, bool(o.refresh),
+    return Options(scale, tuple(range(n)), scalings, device, root, bool(o.download), cache, report, bool(o.refresh),
                    o.max_epochs)
 
 

@@ -55,6 +55,7 @@ def pytest_collection_modifyitems(session, config, items):
     """Gather the runs every selected reading declares; a reading that does not
     run at this scale (or under --max-epochs) is skipped now, with the reason."""
     s = session_of(config)
+    items[:] = _selected_scalings(items, config, s.options.scalings)
     for item in items:
         try:
             specs = claim.collect(item, s.options)
@@ -69,6 +70,18 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 _BAD = pytest.StashKey[str]()
+
+
+def _selected_scalings(items, config, scalings):
+    """Readings parametrized by an input scaling run only under --scaling's
+    choice; "both" (a comparison of the two) only with --scaling both."""
+    def wanted(item):
+        sc = getattr(item, "callspec", None) and item.callspec.params.get("scaling")
+        return sc is None or sc in scalings or (sc == "both" and len(scalings) > 1)
+    keep = [i for i in items if wanted(i)]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if not wanted(i)])
+    return keep
 
 
 @pytest.fixture

@@ -34,16 +34,13 @@ def adam(scale: Scale, bs: int, lr: float, seed: int, epochs: int = 30, **protoc
     return schedule(scale, seed, [(epochs, bs, lr)], optimizer="adam", **protocol)
 
 
-# The input scalings the training claims (F1-F3, F8-F12) run under: the
-# suite's default first, then the alternative (the post does not say which it
-# used; at paper scale "standard" matches its numbers, see the fidelity table).
-INPUT_SCALINGS = ("x255", "standard")
+# The input scalings the training claims can run under: the post's protocol
+# first (the default), then the sensitivity reading. The post does not say how
+# it scaled its inputs; at paper scale mean/std ("standard") reproduces 35 of
+# its 39 numbers and x/255 16 (the fidelity table), so "standard" is the
+# default and x/255 runs only when asked for (--scaling x255|both).
+INPUT_SCALINGS = ("standard", "x255")
 DEFAULT_SCALING = INPUT_SCALINGS[0]
-
-
-def scaling_label(scaling: str) -> str:
-    """The suffix that marks a reading run under the alternative scaling."""
-    return "" if scaling == DEFAULT_SCALING else f" [{scaling} inputs]"
 
 
 def equal_steps_epochs(epochs: int, small_bs: int, large_bs: int) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from . import atomic
+from . import agreement, atomic
 from . import findings as F
 
 ICON = {"supported": "supported", "contradicted": "**CONTRADICTED**", "inconclusive": "*inconclusive*",
@@ -121,6 +121,8 @@ def render(records, header: dict) -> str:
             tabulate(table, headers=["finding", "the post's claim (paraphrased)", "verdict", "decisive numbers",
                                      "n", "scale"], tablefmt="github"), ""]
 
+    if header["scale"] != "paper":
+        out += _agreement_section(rows)
     out += _readings_section(rows, primary=True)
     out += _readings_section(rows, primary=False)
 
@@ -184,6 +186,30 @@ def render(records, header: dict) -> str:
             f"Runs trained this session: {header['computed']}; read from the cache: {header['cached']}. "
             f"Session wall time {header['wall_s']:.0f} s. Generated {header['date']}.", ""]
     return "\n".join(out)
+
+
+def _agreement_section(rows):
+    """Each primary reading's verdict here beside the paper scale's (harness/agreement.py)."""
+    paper = agreement.paper_readings()
+    primary = [(fid, rid) for fid, f in rows.items() for rid in f["primary_ids"]]
+    quick = {r["reading_id"]: r for f in rows.values() for r in f["readings"]}
+    skipped = {r["reading_id"]: r["reason"] for f in rows.values() for r in f["skipped"]}
+    table = []
+    for a in agreement.compare(primary, quick, skipped, paper):
+        here = a["quick"] if "quick_effect" not in a else \
+            f"{a['quick']}, {_fmt(a['quick_effect'])} [{_fmt(a['quick_ci'][0])}, {_fmt(a['quick_ci'][1])}]"
+        agree = {True: "yes", False: "**no**", None: "-"}[a["agree"]]
+        table.append([a["finding"], f"`{a['reading']}`", here, a["paper"] or "pending",
+                      agree if a["agree"] is not None or "why" not in a else f"- ({a['why']})"])
+    n_yes = sum(t[4] == "yes" for t in table)
+    n_no = sum(t[4] == "**no**" for t in table)
+    return ["## Does this scale predict the paper scale?", "",
+            f"Each primary reading's verdict here beside the paper scale's, from the committed paper reference "
+            f"(`{agreement.REFERENCE.relative_to(agreement.REFERENCE.parents[2])}`; one seed: its point estimate's "
+            f"side of the rule's margin). They agree when the verdict here is decided and on the paper's side. "
+            f"**{n_yes} agree, {n_no} do not**; the rest are pending (no paper value yet) or not judged here.", "",
+            tabulate(table, headers=["finding", "primary reading", "here", "paper scale", "agree"],
+                     tablefmt="github"), ""]
 
 
 def _readings_section(rows, primary: bool):

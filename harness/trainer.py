@@ -47,7 +47,7 @@ class RunConfig:
     optimizer: str = "sgd"
     dataset: str = "mnist"
     init: str = "glorot"            # "glorot" (Keras default, matches the post) | "torch"
-    scaling: str = "x255"           # "x255" | "standard" (mean/std of the train set)
+    scaling: str = "standard"       # "standard" (mean/std of the train set: the post's protocol) | "x255"
     drop_last: bool = False         # keep the short last batch, like DataLoader's default
     train_subset: int | None = None  # a fixed random subset of the 60k (quick scale)
     test_subset: int | None = None   # a fixed random subset of the 10k test images
@@ -83,7 +83,7 @@ class RunConfig:
 
     def describe(self) -> str:
         sched = " then ".join(f"BS{p.batch_size} lr{p.lr:g} x{p.epochs}" for p in self.phases)
-        extra = "" if (self.init, self.scaling) == ("glorot", "x255") else f" [{self.init}, {self.scaling}]"
+        extra = "" if (self.init, self.scaling) == ("glorot", "standard") else f" [{self.init}, {self.scaling}]"
         return f"{self.optimizer} {sched} seed{self.seed}{extra}"
 
     def _optimizer_factor(self) -> float:

@@ -67,3 +67,19 @@ def test_every_spec_type_implements_the_protocol():
     assert grad.diverged_at({"record": {}, "tensors": {}}) is None
     # one Adam factor for the ordering proxy and the time estimate
     assert adam.cost() / run.cost() == pytest.approx(adam.estimate_seconds(calib) / run.estimate_seconds(calib))
+
+
+@pytest.mark.parametrize("scaling, collected", [("standard", "3/5 tests collected (2 deselected)"),
+                                                 ("x255", "2/5 tests collected (3 deselected)"),
+                                                 ("both", "5 tests collected")])
+def test_scaling_option_selects_the_readings(tmp_path, scaling, collected):
+    """--scaling runs the readings of the chosen input scaling only (the post's
+    protocol, standard, by default); a reading without a scaling always runs."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    out = subprocess.run([sys.executable, "-m", "pytest", "claims/test_f1_batch_size_accuracy.py", "--collect-only",
+                          "-q", "-p", "no:cacheprovider", "--quick", "--device", "cpu", "--scaling", scaling,
+                          "--cache-dir", str(tmp_path / "c"), "--report-dir", str(tmp_path / "r")],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+    assert collected in out.stdout, out.stdout + out.stderr

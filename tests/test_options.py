@@ -56,6 +56,7 @@ def _cases(tmp, good_root):
         "seeds-negative": (["--seeds", "-3"], {}, ["--seeds must be at least 1, got -3"], USAGE),
         "seeds-not-a-number": (["--seeds", "two"], {}, ["--seeds", "invalid int value: 'two'"], USAGE),
         "max-epochs-zero": (["--max-epochs", "0"], {}, ["--max-epochs must be at least 1, got 0"], USAGE),
+        "scaling-unknown": (["--scaling", "zscore"], {}, ["unknown --scaling 'zscore'", "pass standard"], USAGE),
         "device-unknown": (["--device", "tpu"], {}, ["unknown device 'tpu'", "pass --device auto, cpu, cuda"], USAGE),
         "device-cuda-without-cuda": (["--device", "cuda"], {},
                                      ["--device cuda but torch sees no CUDA device", "pass --device cpu"], USAGE),
@@ -187,3 +188,17 @@ def test_runconfig_rejects_bad_values():
                     (dict(train_subset=0), "subset sizes must be positive"), (dict(phases=()), "at least one phase")):
         with pytest.raises(ConfigError, match=msg):
             RunConfig(**({"phases": ph} | kw))
+
+
+def test_relative_data_root_is_made_absolute_once(tmp_path, data_root):
+    """`export BSC_DATA_ROOT=../shared/data`, as the README says: the session makes
+    it absolute when it parses its options, and hands that to every subprocess."""
+    repo = Path(__file__).resolve().parents[1]
+    rel = os.path.relpath(data_root, repo)
+    assert not os.path.isabs(rel)
+    env = dict(os.environ, BSC_DATA_ROOT=rel)
+    out = subprocess.run([sys.executable, "-m", "pytest", TARGET, "--collect-only", "-p", "no:cacheprovider",
+                          "--device", "cpu", "--cache-dir", str(tmp_path / "c"), "--report-dir", str(tmp_path / "r")],
+                         cwd=repo, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"data root {data_root}" in out.stdout, out.stdout

@@ -1,0 +1,90 @@
+"""The quick-scale design study: which quick design's verdicts predict the paper scale's?
+
+    python tools/quick_design.py [--candidates Q1 Q2] [--out reports/quick-design]
+
+For each candidate quick scale (CANDIDATES below), run the primary readings of
+every finding (claims/post.py) at that scale under the default protocol, 3 seeds,
+`-n 2`, on a shared cache, and compare each primary reading with the paper scale:
+with a one-seed paper point estimate, they agree when the quick verdict is
+decided and on the same side of the rule's margin as the paper point (an
+inconclusive quick verdict does not agree); with a multi-seed paper verdict, when
+the verdicts are equal. Writes <out>/<candidate>.json and prints a table per
+candidate, with its wall time.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from claims import post  # noqa: E402
+from harness import agreement  # noqa: E402
+
+CANDIDATES = {  # Scale fields; see harness/scales.py
+    "Q0": dict(train_subset=8000, test_subset=4000, train_eval_subset=4000, epoch_fraction=0.2, seeds=3,
+               grad_trials=32),   # the quick scale until 2026-12: BS1024 takes 48 steps in "30 epochs"
+    "Q1": dict(train_subset=4000, test_subset=4000, train_eval_subset=4000, epoch_fraction=1.0, seeds=3,
+               grad_trials=32),   # fewer images, the post's epochs: BS1024 takes 120 steps
+    "Q2": dict(train_subset=8000, test_subset=4000, train_eval_subset=4000, epoch_fraction=0.5, seeds=3,
+               grad_trials=32),   # more images, half the epochs: also 120 steps, twice the samples
+}
+
+
+def primary_nodeids():
+    out = []
+    for f in post.FINDINGS.values():
+        module = next((ROOT / "claims").glob(f"test_f{f.id[1:]}_*.py"))
+        out += [f"claims/{module.name}::{rid}" for rid in f.primary]
+    return out
+
+
+def readings(path):
+    recs = json.load(open(path))["records"]
+    return {r["nodeid"].split("::")[1]: r for r in recs if r.get("kind") == "verdict"}
+
+
+def run(name, fields, out: Path, cache: Path):
+    env = dict(os.environ, BSC_QUICK_CANDIDATE=json.dumps(fields), BSC_CACHE_DIR=str(cache),
+               BSC_REPORT_DIR=str(out / name))
+    t0 = time.time()
+    p = subprocess.run([sys.executable, "-m", "pytest", *primary_nodeids(), "--quick", "-n", "2", "-q",
+                        "-p", "tools.quick_candidate", "-p", "no:cacheprovider"], cwd=ROOT, env=env,
+                       capture_output=True, text=True)
+    wall = time.time() - t0
+    rep = out / name / "verdicts.json"
+    quick = readings(rep) if rep.exists() else {}
+    skipped = {r["reading_id"]: r["reason"] for r in json.load(open(rep))["records"]
+               if r.get("kind") == "skipped"} if rep.exists() else {}
+    primary = [(f.id, rid) for f in post.FINDINGS.values() for rid in f.primary]
+    rows = agreement.compare(primary, quick, skipped, agreement.paper_readings())
+    result = {"candidate": name, "scale": fields, "wall_s": wall, "pytest_tail": p.stdout[-600:], "rows": rows,
+              "agree": sum(r["agree"] is True for r in rows), "disagree": sum(r["agree"] is False for r in rows),
+              "pending": sum(r["agree"] is None for r in rows)}
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
+    ap.add_argument("--out", default=str(ROOT / "reports" / "quick-design"))
+    ap.add_argument("--cache", default=os.environ.get("BSC_CACHE_DIR", str(ROOT / ".cache")))
+    a = ap.parse_args(argv)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in a.candidates:
+        r = run(name, CANDIDATES[name], out, Path(a.cache))
+        print(f"\n## {name} {r['scale']}: {r['wall_s']:.0f} s; agree {r['agree']}, disagree {r['disagree']}, "
+              f"pending or not judged {r['pending']}")
+        for row in r["rows"]:
+            print(f"  {row['finding']:4} {row['reading'][:70]:70} quick {row['quick']:13} paper {row['paper']}"
+                  f" -> {row['agree']}")
+
+
+if __name__ == "__main__":
+    main()
