@@ -24,17 +24,24 @@ def test_estimate_of_a_short_run_is_within_a_factor_2_of_its_measured_time(tmp_p
     estimate of a two-phase run (BS64 then BS256 over 4000 images, with its
     evaluations) must lie within a factor 2 of the measured training time, data
     already loaded. Why 2: the estimate leaves out the per-epoch geometry and
-    Python overhead and takes an evaluation as a third of a step; under the
-    other xdist worker's load both the calibration and the run are noisy by
-    tens of percent. Measured: estimate / measured 0.74-0.79 (3 runs, 1 thread, load ~4)."""
+    Python overhead and takes an evaluation as a third of a step (measured
+    alone: estimate / measured 0.74-0.79, 3 runs, 1 thread, load ~4). Under
+    xdist the other worker (and the subprocess sessions of test_faults) load
+    the same cores in bursts, so calibration and run are each done twice,
+    alternating, and the faster of each is compared: a burst that hits one
+    of them does not decide the ratio."""
     cfg = RunConfig(phases=(Phase(1, 64, 0.01), Phase(1, 256, 0.01)), train_subset=4000, test_subset=1000,
                     train_eval_subset=1000)
     data.load(cfg.dataset, cfg.scaling, "cpu", mnist_root)  # loading is not part of the estimate
-    calib = estimate.calibrate("cpu", budget_s=0.1)
-    assert sorted(calib) == list(estimate.CALIBRATION_BS) and all(t > 0 for t in calib.values())
-    t0 = time.perf_counter()
-    trainer.train(cfg, "cpu", mnist_root, tmp_path)
-    measured = time.perf_counter() - t0
+    calibs, runs = [], []
+    for _ in range(2):
+        calibs.append(estimate.calibrate("cpu", budget_s=0.1))
+        t0 = time.perf_counter()
+        trainer.train(cfg, "cpu", mnist_root, tmp_path)
+        runs.append(time.perf_counter() - t0)
+    assert sorted(calibs[0]) == list(estimate.CALIBRATION_BS) and all(t > 0 for t in calibs[0].values())
+    calib = {b: min(c[b] for c in calibs) for b in calibs[0]}
+    measured = min(runs)
     est = estimate.seconds(cfg, calib)
     assert est == cfg.estimate_seconds(calib)
-    assert measured / 2 < est < measured * 2, (est, measured)
+    assert measured / 2 < est < measured * 2, (est, measured, runs)
