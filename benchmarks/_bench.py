@@ -1,21 +1,63 @@
-"""Shared state of the benchmarks: seconds per unit, by (group, implementation)."""
+"""Shared timing of the benchmarks: rounds of our code and its baselines
+interleaved, with a warm-up for each, and the table of ratios.
+
+Why interleaved: on a shared machine the load drifts over seconds. Timing all
+rounds of ours and then all rounds of the baseline would charge the drift to
+one side. Here every round times each implementation once, in an order that
+rotates from round to round, so both sides see the same load; the ratio of a
+round compares two timings taken seconds apart, and the table gives the
+median of the per-round ratios with their range.
+"""
 import os
-import platform
+import statistics
+import time
 
 import torch
 
-RESULTS = {}  # (group, impl) -> seconds per unit
-UNITS = {}    # group -> unit name
+RESULTS = {}   # group -> {"unit": str, "times": {impl: [seconds per unit, one per round]}, "rows": [...]}
+LOAD = {}      # "before" / "after": os.getloadavg()
 
 
-def record(benchmark, group, impl, units_per_call, unit="step"):
-    """Seconds per unit from pytest-benchmark's median time per call."""
-    RESULTS[(group, impl)] = benchmark.stats.stats.median / units_per_call
-    UNITS[group] = unit
+def threads() -> int:
+    """The intra-op thread count the benchmarks pin (BSC_BENCH_THREADS, default: all cores)."""
+    return int(os.environ.get("BSC_BENCH_THREADS", os.cpu_count() or 1))
 
 
-def _group_order(g):
-    return (g.split()[0], int(g.split("BS")[-1]) if "BS" in g else 0)
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
+def interleaved(impls: dict, rounds: int, units: int, warmup: int = 1) -> dict:
+    """{impl: [seconds per unit, one per round]}. impls: name -> callable doing
+    `units` units of work. Warm-up: `warmup` untimed calls of each, interleaved
+    the same way. Every impl gets the same number of rounds."""
+    assert torch.get_num_threads() == threads(), "something changed the pinned thread count"
+    names = list(impls)
+    for _ in range(warmup):
+        for name in names:
+            impls[name]()
+    out = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]  # rotate: no side always goes first
+        for name in order:
+            t0 = time.perf_counter()
+            impls[name]()
+            out[name].append((time.perf_counter() - t0) / units)
+    return out
+
+
+def record(group, unit, times, rows):
+    """rows: (label, numerator impl, denominator impl): ratio = times[num] / times[den] per round,
+    > 1 means the denominator (ours) is faster."""
+    RESULTS[group] = {"unit": unit, "times": times, "rows": rows}
 
 
 def _rate(r):
@@ -24,16 +66,17 @@ def _rate(r):
 
 
 def table():
-    groups = sorted({g for g, _ in RESULTS}, key=_group_order)
-    lines = [f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-             f"torch {torch.__version__}, {torch.get_num_threads()} threads", "",
-             "| benchmark | ours | baseline | ratio (ours / baseline, higher is better) |", "|---|---|---|---|"]
-    for g in groups:
-        impls = {i: t for (gg, i), t in RESULTS.items() if gg == g}
-        ours = impls.pop("ours", None)
-        for name, t in impls.items():
-            if ours is None:
-                continue
-            unit = UNITS[g]
-            lines.append(f"| {g} vs {name} | {_rate(1 / ours)} {unit}/s | {_rate(1 / t)} {unit}/s | {t / ours:.2f}x |")
+    lines = [f"machine: {cpu_model()}, {os.cpu_count()} logical cores; torch {torch.__version__}; "
+             f"intra-op threads pinned to {threads()} (BSC_BENCH_THREADS; torch.get_num_threads() = "
+             f"{torch.get_num_threads()})",
+             "load average (1/5/15 min): before " + " ".join(f"{x:.2f}" for x in LOAD.get("before", ()))
+             + ", after " + " ".join(f"{x:.2f}" for x in LOAD.get("after", ())),
+             "", "| benchmark | rounds | ours | baseline | ratio, median (range over rounds) |", "|---|---|---|---|---|"]
+    for group, g in RESULTS.items():
+        t, unit = g["times"], g["unit"]
+        for label, num, den in g["rows"]:
+            ratios = [a / b for a, b in zip(t[num], t[den])]
+            lines.append(f"| {group}: {label} | {len(ratios)} | {_rate(1 / statistics.median(t[den]))} {unit}/s | "
+                         f"{_rate(1 / statistics.median(t[num]))} {unit}/s | {statistics.median(ratios):.2f}x "
+                         f"({min(ratios):.2f}-{max(ratios):.2f}) |")
     return "\n".join(lines)

@@ -3,8 +3,10 @@
 Why not autograd + optim.SGD: for this tiny network the per-step overhead of
 autograd, zero_grad and a separate optimizer pass is a large share of a step.
 Here SGD folds the gradient into the update (`W.addmm_(g.T, h, alpha=-lr)`),
-so a step is six matmuls and no gradient buffers. tests/test_engine.py checks
-every gradient against autograd.
+so a step is eight matrix products (forward 3; input gradients 2, dz @ W3 and
+dh2 @ W2, layer 1's never being needed; weight gradients 3, each fused into
+its update) and no gradient buffers. tests/test_engine.py checks every
+gradient against autograd and counts the products.
 
 Loss: mean over the batch of cross-entropy (log-softmax + NLL), as in PyTorch's
 default and the post's "loss averaged over the batch".

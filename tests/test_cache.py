@@ -217,3 +217,34 @@ def test_kill_9_during_writes_never_leaves_a_readable_partial_entry(tmp_path):
     e = c.read("k")  # never CorruptEntry: the final name only ever holds a whole entry
     assert e is not None and e["tensors"]["w"][0][0] == e["record"]["i"]
     assert reads > 0
+
+
+# -- tests never touch the user's run cache (tests/conftest.py's guard) ---------------------
+GUARD = "outside the test session's temporary directory"
+
+
+def test_a_run_cache_outside_the_tests_tmp_dir_fails_the_test(tmp_path):
+    """Any RunCache, or Context (which opens one), rooted outside pytest's
+    temporary directory raises before it reads anything: the default .cache,
+    BSC_CACHE_DIR, and a tmp-looking path that is not this session's."""
+    from harness import options, scales
+    from harness.context import Context
+    user = Path(os.environ.get("BSC_CACHE_DIR") or options.DEFAULT_CACHE)
+    for root in (options.DEFAULT_CACHE, user, Path("/tmp/some-other-cache")):
+        with pytest.raises(AssertionError, match=GUARD):
+            RunCache(root)
+        with pytest.raises(AssertionError, match=GUARD):
+            Context(scales.QUICK, [0], "cpu", None, root, tmp_path / "report")
+    assert RunCache(tmp_path / "fresh").get("k", Counter(5))["record"]["value"] == 5  # under tmp: fine
+
+
+def test_the_sessions_ctx_fixture_is_refused(request):
+    """The plugin's `ctx` (rooted at --cache-dir / BSC_CACHE_DIR / .cache, which
+    holds earlier sessions' runs) fails any test that asks for it."""
+    from harness.plugin import session_of
+    cache = session_of(request.config).options.cache
+    if any(a == cache.resolve() or a in cache.resolve().parents for a in request.getfixturevalue(
+            "_run_caches_under_tmp_only")):
+        pytest.skip(f"this session's --cache-dir {cache} is itself a temporary test directory")
+    with pytest.raises(AssertionError, match=GUARD):
+        request.getfixturevalue("ctx")

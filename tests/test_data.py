@@ -23,10 +23,10 @@ def _need_shared():
 
 
 @pytest.fixture(scope="module")
-def root():
-    """A root with the unpacked files: the project's own cache (unpacked once)."""
+def root(mnist_root):
+    """A root with the unpacked files (tests/conftest.py: unpacked once per worker into a tmp dir)."""
     _need_shared()
-    return data.resolve_root("mnist", SHARED, ROOT / ".cache")
+    return Path(mnist_root)
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +162,22 @@ def test_gzip_of_wrong_content_is_caught_after_unpacking(tmp_path, root):
         z.write(blob[:8] + bytes(len(blob) - 8))  # right size and header, all labels 0
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte is corrupt: md5"):
         data.resolve_root("mnist", tmp_path / "r", tmp_path / "cache")
+
+
+def test_standard_scaling_uses_the_training_pixels_statistics(root):
+    """"standard" inputs: (x/255 - mean) / std with the mean and std of all
+    47M training pixels (0.1307 and 0.3081, the constants torchvision's MNIST
+    recipes use), applied to the test images too. So the training pixels have
+    mean 0 and std 1 (to float32 summation error), and the test pixels do
+    not: their mean is (0.1325 - 0.1307) / 0.3081 = 0.006."""
+    raw = data.load("mnist", "x255", "cpu", str(root))
+    std = data.load("mnist", "standard", "cpu", str(root))
+    assert std.x_train.shape == raw.x_train.shape and std.x_train.dtype == torch.float32
+    x = std.x_train.double()
+    assert abs(x.mean().item()) < 1e-5 and x.std().item() == pytest.approx(1.0, abs=1e-5)
+    # the constants, to their 4 digits: at most 0.00005 / 0.3081 off in the shift, 0.00005 / 0.3081 in the scale
+    torch.testing.assert_close(std.x_train, (raw.x_train - 0.1307) / 0.3081, rtol=0, atol=1e-3)
+    m, s = raw.x_train.mean(), raw.x_train.std()
+    torch.testing.assert_close(std.x_test, (raw.x_test - m) / s, rtol=1e-6, atol=1e-6)
+    assert std.x_test.double().mean().item() == pytest.approx((0.1325 - 0.1307) / 0.3081, abs=5e-4)
+    assert torch.equal(std.y_train, raw.y_train) and torch.equal(std.y_test, raw.y_test)

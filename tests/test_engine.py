@@ -73,3 +73,47 @@ def test_evaluate_matches_direct_computation():
     z, _, _ = engine.forward(p, x)
     assert loss == pytest.approx(torch.nn.functional.cross_entropy(z, y).item(), rel=1e-12)
     assert acc == (z.argmax(1) == y).double().mean().item()
+
+
+@pytest.mark.parametrize("bs", [1, 2, 4, 5, 64])
+def test_float32_sgd_step_at_the_real_width(bs):
+    """The suite trains in float32 at 784-1024-1024-10; batches of up to
+    engine.SMALL_BATCH (4) rows take the rank-1 path (addr_), larger ones one
+    addmm_. Three float32 steps of sgd_step against the same steps in float64
+    through autograd and optim.SGD: each layer's displacement (what a step
+    changes, ~1e-3 of the weights) agrees to 1e-4 relative. float32 rounds each
+    product to ~1e-7 relative over sums of up to 1024 terms (sqrt(1024) x 6e-8
+    = 2e-6), so 1e-4 leaves room for a ReLU at its kink yet fails a wrong term
+    (a missing batch row or a doubled update is an O(1) error)."""
+    assert engine.SMALL_BATCH == 4
+    p64 = [p.double() for p in model.init_params(0)]
+    p32 = [p.float() for p in p64]
+    ref = [t.clone().requires_grad_() for t in p64]
+    opt = torch.optim.SGD(ref, lr=0.05)
+    for step in range(3):
+        x, y = batch(bs, 100 + step, widths=model.WIDTHS)
+        engine.sgd_step(p32, x.float(), y, 0.05)
+        opt.zero_grad()
+        autograd_loss(ref, x, y).backward()
+        opt.step()
+    for k, (a, b, b0) in enumerate(zip(p32, ref, p64)):
+        moved = b.detach() - b0
+        assert moved.norm() > 0, k
+        assert (a.double() - b0 - moved).norm() / moved.norm() < 1e-4, (bs, k)
+
+
+@pytest.mark.parametrize("bs, updates", [(16, ["aten::addmm_"] * 3), (3, ["aten::addr_"] * 9)])
+def test_sgd_step_does_eight_matrix_products(bs, updates):
+    """engine.sgd_step's products, counted with the profiler: forward 3 (addmm),
+    input gradients 2 (dz @ W3 and dh2 @ W2: layer 1's is never needed) and the
+    3 weight updates, each fused with its gradient: one addmm_ per layer, or B
+    rank-1 addr_ per layer at B <= SMALL_BATCH. Eight GEMMs a step (the module
+    docstring and benchmarks/test_bench_training.py's matmul ceiling say so)."""
+    p = model.init_params(0)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(bs, 784, generator=g), torch.randint(0, 10, (bs,), generator=g)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        engine.sgd_step(p, x, y, 0.01)
+    products = {"aten::addmm", "aten::addmm_", "aten::mm", "aten::addr_", "aten::bmm", "aten::addmv_", "aten::mv"}
+    got = sorted(e.name for e in prof.events() if e.name in products)
+    assert got == sorted(["aten::addmm"] * 3 + ["aten::mm"] * 2 + updates), got

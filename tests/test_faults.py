@@ -25,10 +25,11 @@ SUMMARY = re.compile(r"batch-size-claims: (\d+) runs trained, (\d+) read from ca
 
 
 @pytest.fixture(scope="module")
-def data_root():
+def data_root(tmp_path_factory):
     if not (SHARED / "MNIST" / "raw").is_dir():
         pytest.skip(f"no MNIST under {SHARED}: set BSC_DATA_ROOT to the offline data folder")
-    return data.resolve_root("mnist", SHARED, ROOT / ".cache")  # unpacked once; sessions only verify it
+    # unpacked once into a tmp dir (never the user's .cache); sessions only verify it
+    return data.resolve_root("mnist", SHARED, tmp_path_factory.mktemp("mnist"))
 
 
 def _start(tmp, data_root, name, env=(), args=()):

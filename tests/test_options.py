@@ -123,7 +123,7 @@ def outcomes(tmp_path_factory):
     if not (SHARED / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"needs the offline .gz data under {SHARED} (set BSC_DATA_ROOT)")
     tmp = tmp_path_factory.mktemp("options")
-    good = data.resolve_root("mnist", SHARED, ROOT / ".cache")
+    good = data.resolve_root("mnist", SHARED, tmp_path_factory.mktemp("mnist"))  # never the user's .cache
     cases = _cases(tmp, good)
     with ThreadPoolExecutor(max_workers=3) as pool:
         futs = {k: pool.submit(_run, args, env, tmp) for k, (args, env, _, _) in cases.items()}

@@ -80,3 +80,42 @@ def test_bootstrap_ci_covers_the_mean():
     x = rng.normal(1.0, 1.0, size=400)
     est, (lo, hi) = V.bootstrap_ci(lambda s: np.mean(s), x)
     assert lo < est < hi and lo < 1.0 < hi and hi - lo < 0.3
+
+
+# -- zero variance: identical seeds give an exact, decided interval ----------------------
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # scipy, on the zero-variance side
+def test_welch_with_zero_variance_gives_a_point_interval():
+    """Runs that are identical across seeds (a deterministic quantity) have no
+    spread: the difference is known exactly, so its interval is the point
+    itself and it decides, with p-values 0 or 1, where a t interval would be
+    undefined (0 / 0)."""
+    d, ci = V.welch([1.0, 1.0, 1.0], [2.0, 2.0])
+    assert d == -1.0 and ci == (-1.0, -1.0)
+    # p(side, x): the p-value of H1 "effect below (above) x": 0 when certain, 1 when impossible
+    assert ci.p("below", 0.0) == 0.0 and ci.p("above", 0.0) == 1.0
+    assert ci.p("below", -0.5) == 0.0 and ci.p("below", -1.0) == 1.0 and ci.p("below", -1.5) == 1.0
+    worse = V.superiority([1.0, 1.0], [2.0, 2.0])
+    assert worse.verdict == "contradicted" and worse.p_contra == 0.0 and worse.decided
+    better = V.superiority([2.0, 2.0], [1.0, 1.0])
+    assert better.verdict == "supported" and better.p_contra == 1.0
+    tie = V.superiority([3.0, 3.0], [3.0, 3.0])        # exactly on the margin: neither side
+    assert tie.verdict == "inconclusive" and tie.ci == (0.0, 0.0)
+    assert V.equivalence([3.0, 3.0], [3.0, 3.0], delta=0.5).verdict == "supported"
+    # one side with spread: the ordinary Welch interval, not a point
+    d, ci = V.welch([1.0, 1.2, 0.8], [2.0, 2.0, 2.0])
+    assert d == pytest.approx(-1.0) and ci[0] < -1.0 < ci[1]
+
+
+def test_mean_ci_is_the_t_interval():
+    """mean_ci([1..5]): mean 3, sd sqrt(2.5), 90% t interval 3 +- t(0.95, 4) sqrt(2.5 / 5)
+    = 3 +- 2.1318 x 0.7071 = [1.4926, 4.5074]; the one-sided p-value of
+    "mean < 3" is 0.5 and of "mean > 1.4926" is 0.05 (the interval's edge)."""
+    m, ci = V.mean_ci([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert m == 3.0 and ci == pytest.approx((1.4926, 4.5074), abs=1e-4)
+    assert ci.p("below", 3.0) == pytest.approx(0.5)
+    assert ci.p("above", ci[0]) == pytest.approx(0.05, abs=1e-9)
+    assert ci.p("below", ci[1]) == pytest.approx(0.05, abs=1e-9)
+    m, ci = V.mean_ci([2.0, 2.0, 2.0])                  # zero variance: the point
+    assert m == 2.0 and ci == (2.0, 2.0) and ci.p("below", 2.5) == 0.0 and ci.p("below", 1.5) == 1.0
+    m, ci = V.mean_ci([7.0])                            # one value: no interval
+    assert m == 7.0 and math.isnan(ci[0]) and ci.p("below", 0.0) is None

@@ -3,7 +3,10 @@
 Not collected by `pytest tests/` (its name does not match test_*.py); the
 fault tests run it in a subprocess, e.g.
 
-    python -m pytest tests/targets/tiny_claim.py --cache-dir /tmp/c --report-dir /tmp/r
+    BSC_TESTS_TMP=/tmp/c python -m pytest tests/targets/tiny_claim.py --cache-dir /tmp/c --report-dir /tmp/r
+
+(BSC_TESTS_TMP: tests/conftest.py, which this target loads too, refuses a run cache
+outside pytest's temporary directories and the roots listed there.)
 
 It declares N tiny runs the way a claim does (`@uses`), reads them through
 `ctx.records` and hands a verdict to the report. Environment knobs:
