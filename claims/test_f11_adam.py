@@ -52,7 +52,7 @@ KEYS = {"W": "w_dist", "B": "b_dist", "norm": "w_norm"}
 # Measured at quick scale (8000 images, 6 epochs), 3 seeds: on a 2-core AMD EPYC and a 2-core Intel Xeon alike.
 KNOWN = (
     Known("quick", "test_adam_tests_worse[x255]", "contradicted", scaling="x255",
-          why="at quick scale (750 steps) SGD lr 0.01 is far from converged, Adam is not"),
+          why="with x/255 inputs SGD lr 0.01 is far from converged at quick scale, Adam is not"),
     Known("quick", "test_adam_distance_closer_to_linear_from_origin[x255]", "contradicted", scaling="x255",
           why="Adam covers most of its distance in the first epoch, so with epoch 0 included its curve bends "
               "more than SGD's; from epoch 1 on it is the straighter one"),
@@ -62,10 +62,12 @@ KNOWN = (
     # and last-bit BLAS differences reshuffle those swings: the same code and seeds give different
     # Adam runs on different CPUs (SGD's agree).
     Known("quick", "test_adam_tests_worse[standard]", ("supported", "inconclusive"),
-          cpus="supported on a 2-core AMD EPYC, inconclusive on a 2-core Intel Xeon",
+          cpus="old quick scale (a fifth of the epochs): supported on a 2-core AMD EPYC, inconclusive on a 2-core "
+               "Intel Xeon; this quick scale: supported on the Intel Xeon, not yet measured on an AMD EPYC",
           why="Adam's last-epoch accuracy swings from one epoch to the next at quick scale"),
     Known("quick", "test_adam_distance_closer_to_linear[standard]", ("supported", "inconclusive"),
-          cpus="supported on a 2-core AMD EPYC, inconclusive on a 2-core Intel Xeon",
+          cpus="old quick scale (a fifth of the epochs): supported on a 2-core AMD EPYC, inconclusive on a 2-core "
+               "Intel Xeon; this quick scale: supported on the Intel Xeon, not yet measured on an AMD EPYC",
           why="Adam's runs differ by CPU at quick scale (last-bit BLAS differences)"),
 )
 

@@ -20,7 +20,7 @@ import pytest
 from claims import figures, post
 from harness import protocol, verdicts
 from harness.claim import uses
-from harness.expect import Known
+from harness.errors import NotAtThisScale
 from harness.trainer import percent
 
 FINDING = post.F2
@@ -28,14 +28,16 @@ DELTA = 0.5  # points of test accuracy; fixed before any run
 ARMS = {"BS64 lr0.01": (64, 0.01), "BS1024 lr0.01": (1024, 0.01), "BS1024 lr0.1": (1024, 0.1)}
 SCALINGS = protocol.INPUT_SCALINGS
 
-SHORT = "at quick scale BS1024 takes 48 steps against BS64's 750, too few for lr 0.1 to catch up"
-KNOWN = (
-    Known("quick", "test_larger_lr_recovers_accuracy[recovers-x255]", "contradicted", scaling="x255", why=SHORT),
-    Known("quick", "test_larger_lr_recovers_accuracy[recovers-standard]", "contradicted", why=SHORT),
-)
+# Declared paper-only at quick scale (2026-12-01, harness/scales.py's design study): no
+# affordable quick design resolves the 0.5-point margin with 3 seeds (8000 images x 15
+# epochs: -0.47 [-0.69, -0.26] points); the paper's one-seed point is -0.15.
+PAPER_ONLY = ("paper-scale reading: 3 quick seeds cannot resolve the 0.5-point non-inferiority margin "
+              "(the design study); run without --quick")
 
 
-def arms(scale, seeds, scaling):
+def arms(scale, seeds, scaling, claim):
+    if scale.name == "quick" and claim == "recovers":
+        raise NotAtThisScale(PAPER_ONLY)
     return {arm: protocol.runs(scale, seeds, "sgd", bs, lr, scaling=scaling) for arm, (bs, lr) in ARMS.items()}
 
 

@@ -33,6 +33,7 @@ import pytest
 from claims import post
 from harness import protocol, verdicts
 from harness.claim import uses
+from harness.errors import NotAtThisScale
 from harness.expect import Known
 from harness.trainer import final, percent
 
@@ -43,18 +44,22 @@ A_MARGIN = 1.0    # points
 LONG_EPOCHS = protocol.equal_steps_epochs(30, 64, 1024)  # 480
 ARMS = {"lr 0.1": dict(bs=1024, lr=0.1, epochs=30), "16x epochs": dict(bs=1024, lr=0.01, epochs=LONG_EPOCHS)}
 
-LR01 = "at quick scale BS1024 takes 48 steps at lr 0.1 against BS64's 750 at lr 0.01"
 KNOWN = (
-    Known("quick", "test_large_batch_reaches_bs64[lr 0.1-distance-x255]", "contradicted", scaling="x255", why=LR01),
-    Known("quick", "test_large_batch_reaches_bs64[lr 0.1-distance-standard]", "inconclusive", why=LR01),
     Known("quick", "test_large_batch_reaches_bs64[lr 0.1-accuracy-x255]", "inconclusive", scaling="x255",
-          why="three seeds cannot resolve the 1-point margin"),
-    Known("quick", "test_large_batch_reaches_bs64[lr 0.1-accuracy-standard]", "inconclusive",
-          why="three seeds cannot resolve the 1-point margin"),
+          why="three seeds cannot resolve the 1-point margin with x/255 inputs"),
 )
 
 
-def arm_and_bs64(scale, seeds, arm, scaling):
+# Declared paper-only at quick scale (2026-12-01, harness/scales.py's design study): the
+# paper's one-seed point is 12% short of BS64's W against a 10% margin, and no affordable
+# quick design decided the reading (8000 images x 15 epochs: -11% [-12.5, -9.5]).
+PAPER_ONLY = ("paper-scale reading: at quick scale the lr 0.1 arm's distance sits on the 10% margin "
+              "(the design study: no affordable quick design decides it); run without --quick")
+
+
+def arm_and_bs64(scale, seeds, arm, quantity, scaling):
+    if scale.name == "quick" and (arm, quantity) == ("lr 0.1", "distance"):
+        raise NotAtThisScale(PAPER_ONLY)
     a = ARMS[arm]
     return {"arm": protocol.runs(scale, seeds, "sgd", a["bs"], a["lr"], a["epochs"], scaling=scaling),
             "BS64": protocol.runs(scale, seeds, "sgd", 64, 0.01, scaling=scaling)}

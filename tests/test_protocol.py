@@ -14,7 +14,7 @@ PAPER_SUBSETS = dict(train_subset=None, test_subset=None, train_eval_subset=1000
 
 
 def test_grad_start_epochs_and_equal_steps():
-    assert protocol.grad_start_epochs(P) == (2, 30) and protocol.grad_start_epochs(Q) == (1, 6)
+    assert protocol.grad_start_epochs(P) == (2, 30) and protocol.grad_start_epochs(Q) == (1, 15)
     assert protocol.equal_steps_epochs(30, 64, 1024) == 480   # F9's arm: as many steps as BS64 x30
     assert protocol.equal_steps_epochs(30, 64, 256) == 120
     # the steps really are equal at paper scale: 480 x 60000/1024 vs 30 x 60000/64
@@ -23,7 +23,7 @@ def test_grad_start_epochs_and_equal_steps():
 
 
 @pytest.mark.parametrize("scale, subsets, epochs, snaps", [(P, PAPER_SUBSETS, 30, (2, 30)),
-                                                           (Q, QUICK_SUBSETS, 6, (1, 6))])
+                                                           (Q, QUICK_SUBSETS, 15, (1, 15))])
 def test_sgd_and_adam_runs(scale, subsets, epochs, snaps):
     # the gradient experiment's start run keeps its two snapshots; nothing else does
     assert protocol.sgd(scale, 1024, 0.01, 3) == RunConfig(phases=(Phase(epochs, 1024, 0.01),), seed=3,
@@ -32,7 +32,8 @@ def test_sgd_and_adam_runs(scale, subsets, epochs, snaps):
     assert protocol.sgd(scale, 1024, 0.1, 0).snapshots == ()
     assert protocol.adam(scale, 1024, 0.01, 1) == RunConfig(phases=(Phase(epochs, 1024, 0.01),), seed=1,
                                                             optimizer="adam", **subsets)
-    assert protocol.sgd(scale, 64, 0.01, 0, scaling="standard").scaling == "standard"
+    assert protocol.sgd(scale, 64, 0.01, 0).scaling == "standard"   # the post's protocol by default
+    assert protocol.sgd(scale, 64, 0.01, 0, scaling="x255").scaling == "x255"
 
 
 def test_long_arm_epochs_and_evaluations():
@@ -40,12 +41,12 @@ def test_long_arm_epochs_and_evaluations():
     assert long_p.phases == (Phase(480, 1024, 0.01),) and long_p.snapshots == ()
     assert long_p.eval_every == 16            # at most 30 evaluations: ceil(480 / 30)
     long_q = protocol.sgd(Q, 1024, 0.01, 0, epochs=480)
-    assert long_q.phases == (Phase(96, 1024, 0.01),) and long_q.eval_every == 4
+    assert long_q.phases == (Phase(240, 1024, 0.01),) and long_q.eval_every == 8
 
 
 def test_schedule_scales_every_phase():
     s = protocol.schedule(Q, 2, [(15, 64, 0.01), (15, 1024, 0.1)])
-    assert s == RunConfig(phases=(Phase(3, 64, 0.01), Phase(3, 1024, 0.1)), seed=2, **QUICK_SUBSETS)
+    assert s == RunConfig(phases=(Phase(8, 64, 0.01), Phase(8, 1024, 0.1)), seed=2, **QUICK_SUBSETS)
     s = protocol.schedule(P, 2, [(2, 64, 0.01), (28, 1024, 0.01)], optimizer="adam")
     assert s.phases == (Phase(2, 64, 0.01), Phase(28, 1024, 0.01)) and s.optimizer == "adam"
     assert protocol.schedule(Q, 0, [(1, 64, 0.01)]).phases == (Phase(1, 64, 0.01),)  # never 0 epochs
@@ -60,23 +61,22 @@ def test_runs_is_one_config_per_seed_and_equal_configs_share_a_key():
 
 
 def test_check_keeps_long_arms_with_default_scaling_only_at_quick_scale():
-    protocol.check(Q, 30, "standard")
-    protocol.check(Q, 480, "x255")
-    protocol.check(P, 480, "standard")
-    with pytest.raises(NotAtThisScale, match="480-epoch arm with standard inputs runs at paper scale only"):
-        protocol.check(Q, 480, "standard")
+    protocol.check(Q, 30, "x255")
+    protocol.check(Q, 480, "standard")
+    protocol.check(P, 480, "x255")
+    with pytest.raises(NotAtThisScale, match="480-epoch arm with x255 inputs runs at paper scale only"):
+        protocol.check(Q, 480, "x255")
     with pytest.raises(NotAtThisScale):
-        protocol.runs(Q, [0], "sgd", 1024, 0.01, epochs=480, scaling="standard")
-    assert protocol.scaling_label("x255") == "" and protocol.scaling_label("standard") == " [standard inputs]"
+        protocol.runs(Q, [0], "sgd", 1024, 0.01, epochs=480, scaling="x255")
 
 
 def test_table_runs_are_the_norm_table_rows():
     assert protocol.table_runs(Q, [0, 1], "SGD BS64") == protocol.runs(Q, [0, 1], "sgd", 64, 0.01)
     assert protocol.table_runs(P, [0], "Adam BS64") == [protocol.adam(P, 64, 0.01, 0)]
-    assert protocol.table_runs(P, [0], "SGD BS1024 lr 0.1", "standard") == \
-        [protocol.sgd(P, 1024, 0.1, 0, scaling="standard")]
+    assert protocol.table_runs(P, [0], "SGD BS1024 lr 0.1", "x255") == \
+        [protocol.sgd(P, 1024, 0.1, 0, scaling="x255")]
     long = protocol.table_runs(Q, [0], "SGD BS1024 480 epochs")[0]
-    assert long == protocol.sgd(Q, 1024, 0.01, 0, epochs=480) and long.epochs == 96
+    assert long == protocol.sgd(Q, 1024, 0.01, 0, epochs=480) and long.epochs == 240
     with pytest.raises(NotAtThisScale):
-        protocol.table_runs(Q, [0], "SGD BS1024 480 epochs", "standard")
-    assert len(protocol.table_runs(P, [0], "SGD BS1024 480 epochs", "standard")) == 1
+        protocol.table_runs(Q, [0], "SGD BS1024 480 epochs", "x255")
+    assert len(protocol.table_runs(P, [0], "SGD BS1024 480 epochs", "x255")) == 1
