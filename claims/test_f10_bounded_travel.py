@@ -11,13 +11,12 @@ number of steps is bounded, whatever the batch size.
 The numbers: post.F10.numbers.
 
 Protocol: protocol.runs(scale, seeds, "sgd", bs, 0.01, scaling=s) for bs 64
-and 1024, 30 paper epochs (6 at quick scale; F1's runs); and the equal-steps
-arm, BS1024 at lr 0.01 for 480 paper epochs (96 at quick scale, F9's runs).
+and 1024, 30 paper epochs (15 at quick scale; F1's runs); and the equal-steps
+arm, BS1024 at lr 0.01 for 480 paper epochs (240 at quick scale, F9's runs).
 The distance W from init is logged after every epoch (and at epoch 0, where
-it is 0). Curve-shape readings run under both input scalings ("standard", the
-primary readings, and x/255); the equal-steps reading needs the 480-epoch arm,
-which at quick scale runs only with x/255 inputs (protocol.check: the
-standard reading skips there).
+it is 0). Mean/std inputs ("standard", the primary readings) by default, x/255
+with --scaling x255|both; at quick scale the 480-epoch arm runs with the
+default scaling only (protocol.check: the x/255 equal-steps reading skips).
 
 Rules (fixed before the runs), 90% t intervals over seeds:
 - "monotone and concave" (per batch size and scaling), both parts needed:

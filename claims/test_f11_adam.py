@@ -12,8 +12,8 @@ The numbers: post.F11.numbers.
 Protocol: protocol.runs(scale, seeds, "adam", 64, 0.01, scaling=s)
 (torch.optim.Adam's update, betas 0.9/0.999, eps 1e-8, no weight decay)
 against protocol.runs(scale, seeds, "sgd", 64, 0.01, scaling=s) (F1's runs),
-30 paper epochs (6 at quick scale), under both input scalings ("standard",
-the primary readings, and x/255), each its own reading.
+30 paper epochs (15 at quick scale); mean/std inputs ("standard", the primary
+readings) by default, x/255 with --scaling x255|both, each its own reading.
 
 Rules (fixed before the runs), Welch 90% intervals over seeds:
 - "much larger": on the log scale, log(Adam) - log(SGD) above log 5 for the

@@ -16,10 +16,10 @@ The numbers: post.F12.numbers ("norm", "cos", "glorot init norm").
 Protocol: the F8/F9/F11 runs, one row of protocol.NORM_TABLE each:
 protocol.table_runs(scale, seeds, name, scaling): SGD BS64 | BS1024 at lr
 0.01 | 0.1, BS1024 at lr 0.01 for 480 epochs, Adam BS64 at lr 0.01; 30 paper
-epochs (6 at quick scale; 96 for the 480-epoch arm). Both input scalings
-("standard", the primary readings, and x/255) are read separately; at quick
-scale the 480-epoch arm runs only with x/255 inputs (protocol.check: its
-standard readings skip there).
+epochs (15 at quick scale; 240 for the 480-epoch arm). Mean/std inputs
+("standard", the primary readings) by default, x/255 with --scaling
+x255|both; at quick scale the 480-epoch arm runs with the default scaling
+only (protocol.check: its x/255 readings skip there).
 
 Rules (fixed before the runs), 90% t intervals over seeds:
 - SGD norm (per SGD config): |W_final| / |W_init| - 1 inside (-5%, +5%) ("a

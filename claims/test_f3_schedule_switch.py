@@ -9,9 +9,9 @@ Its legend (followed here, as in CLAIMS.md): 1024x1 then 64x30; 1024x30 then
 64x30; 1024 at lr 0.01 x30 then lr 0.1 x30; controls 64x30 and 1024x60.
 
 Protocol: SGD, Glorot init, every seed; epochs follow the scale (quick: 30 ->
-6, 1 -> 1). BS64 lr 0.01 x30 is F1's run. Mean/std ("standard", the post's
-protocol) and x/255 input scaling are separate readings (the post does not
-say which it used).
+15, 1 -> 1). BS64 lr 0.01 x30 is F1's run. Mean/std inputs ("standard", the
+post's protocol) by default, x/255 with --scaling x255|both, each its own
+reading (the post does not say which it used).
 
 Rules, per switched schedule (test accuracy after the last epoch, points,
 Welch 90% intervals):

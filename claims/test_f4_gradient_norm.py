@@ -11,9 +11,9 @@ post.F4.numbers), and that early norms lie above late norms.
 
 Protocol: harness/gradients.py (start points from the cached BS1024 lr 0.01
 run of the first seed, scale.grad_trials trials per regime with fixed paired
-draws, short last batch, x/255 inputs: the gradient experiment, which F5-F7
-share, runs under the suite's default scaling only, since a second scaling
-would double its cost; the training claims judge both). Readings of "the
+draws, short last batch, the default mean/std inputs: the gradient
+experiment, which F5-F7 share, runs under the default scaling only, since a
+second scaling would double its cost). Readings of "the
 summed gradient": "sum" (vector sum of the per-step batch-mean gradients, the
 literal text; lr times it is the last layer's displacement), "mean"
 (per-sample average along the trajectory, = a summed loss up to a

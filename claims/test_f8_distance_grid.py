@@ -10,10 +10,9 @@ from the init, BS1024 at lr 0.01 cannot get that far, and a tenfold learning
 rate lets it. (The numbers: post.F8.numbers.)
 
 Protocol: protocol.runs(scale, seeds, "sgd", bs, lr, scaling=s) for bs in
-64/256/1024, lr in 0.01/0.1, every seed, 30 paper epochs (6 at quick scale),
-under both input scalings: mean/std standardisation ("standard", the primary
-readings) and x/255 (the lr 0.01 runs are F1's, read from the cache), each its
-own reading. W and B are Euclidean distances over all weight matrices / all
+64/256/1024, lr in 0.01/0.1, every seed, 30 paper epochs (15 at quick
+scale), mean/std inputs ("standard", the primary readings) by default and x/255
+with --scaling x255|both, each its own reading (the lr 0.01 runs are F1's). W and B are Euclidean distances over all weight matrices / all
 bias vectors together, after the last epoch; A is test accuracy in points.
 
 Rules (fixed before the runs):

@@ -12,11 +12,12 @@ The numbers: post.F9.numbers (BS64's: post.F8.numbers).
 
 Protocol: reference protocol.runs(scale, seeds, "sgd", 64, 0.01, scaling=s)
 (F1's runs); arm "lr 0.1": BS1024 at lr 0.1 (an F8 grid cell); arm "16x
-epochs": BS1024 at lr 0.01 for 480 paper epochs, 96 at quick scale, which
-keeps the equal-steps ratio. Both input scalings ("standard", the primary
-readings, and x/255) are read separately; at quick scale the 16x-epoch arm
-runs only with x/255, to keep CI time (protocol.check: its standard readings
-skip there and run at paper scale).
+epochs": BS1024 at lr 0.01 for 480 paper epochs, 240 at quick scale, which
+keeps the equal-steps ratio. Mean/std inputs ("standard", the post's protocol
+and the primary readings) by default; x/255 readings with --scaling x255|both.
+At quick scale the 16x-epoch arm runs only with the default scaling, to keep
+CI time (protocol.check), and the lr 0.1 distance reading is paper-only
+(PAPER_ONLY below).
 
 Rules (fixed before the runs), per arm and scaling, Welch 90% intervals over seeds:
 - distance: non-inferiority of W(arm) to W(BS64) with margin 10% of BS64's

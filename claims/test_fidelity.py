@@ -20,12 +20,14 @@ F12's numbers): none is typed here.
 
 Protocol: the runs the claims share, the rows of protocol.NORM_TABLE (F1's
 BS64 / BS1024 at lr 0.01, F8's BS1024 lr 0.1, F9's 480-epoch BS1024, F11's
-Adam), under both input scalings: x/255 (the suite's default) and "standard"
-(mean/std). At quick scale the 480-epoch arm runs only with x/255 (its rows
-are left out of the standard table: figures.norm_table_runs declares only
-the rows that run here), and the quick protocol (8000 images, a fifth of the
-epochs) is not expected to reproduce the post's numbers: its
+Adam), under mean/std inputs ("standard", the post's protocol, the default)
+and, with --scaling x255|both, x/255. At quick scale the 480-epoch arm runs
+only with the default scaling (its rows are left out of the x/255 table:
+figures.norm_table_runs declares only the rows that run here), and the quick
+protocol (8000 images, half the epochs) is not expected to reproduce the
+post's numbers: its
 rows show how far a quick run is from them. `test_which_scaling_matches`
+(with --scaling both)
 compares the two scalings on the rows both have: how many are met and the mean
 absolute error in units of the tolerance; the one with the smaller mean error
 matches the post better.
