@@ -60,7 +60,7 @@ class Options:
 
 def absolute(path) -> str | None:
     """A user's path, made absolute against the current directory (None stays None)."""
-    return None if path is None else str(Path(os.path.expanduser(str(path))).absolute())
+    return None if path is None else os.path.abspath(os.path.expanduser(str(path)))  # "../x" -> "/.../x"
 
 
 def parse(o, verify_data=True) -> Options:
