@@ -24,7 +24,6 @@ from .session import Session, is_worker
 KEY = "bsc"            # user_properties key of a record
 
 
-
 def session_of(config) -> Session:
     return config.stash[_SESSION]
 
@@ -63,8 +62,7 @@ def pytest_collection_modifyitems(session, config, items):
             msg = f"{item.module.__name__} declares an invalid run: {e}. Fix the run declaration in {item.module.__file__}"
             if not s.worker:
                 raise pytest.UsageError(msg) from None
-            item.add_marker(pytest.mark.usefixtures("_bsc_bad_declaration"))
-            item.stash[_BAD] = msg  # an xdist worker cannot stop the session: its tests error with this message
+            item.stash[_BAD] = msg  # an xdist worker cannot stop the session: the test errors with it (_bsc_test)
             continue
         s.specs += specs
 
@@ -84,11 +82,6 @@ def _selected_scalings(items, config, scalings):
     return keep
 
 
-@pytest.fixture
-def _bsc_bad_declaration(request):
-    raise HarnessError(request.node.stash[_BAD])
-
-
 def pytest_collection_finish(session):
     session_of(session.config).announce_estimate()
 
@@ -104,8 +97,11 @@ def ctx(request):
 
 
 @pytest.fixture
-def _bsc_test(ctx):
-    """Once per test, before `runs` and `reading`: forget what the last test read."""
+def _bsc_test(request, ctx):
+    """Once per test, before `runs` and `reading`: forget what the last test read
+    (and stop a test whose run declaration was invalid, with the message)."""
+    if _BAD in request.node.stash:
+        raise HarnessError(request.node.stash[_BAD])
     ctx.diverged_seen.clear()
     ctx.used.clear()
     return ctx

@@ -85,6 +85,10 @@ def _cases(tmp, good_root):
         # a claim that declares an invalid run: the error names the run's problem and the module to fix
         "batch-size-zero": (tiny, {"BSC_TINY_BS": "0"}, ["batch size must be a positive integer, got 0",
                                                          "Fix the run declaration in", "tiny_claim.py"], USAGE),
+        # under xdist the controller does not collect: each reading errors with the same message
+        "batch-size-zero-xdist": (tiny + ["-n", "2"], {"BSC_TINY_BS": "0"},
+                                  ["HarnessError", "declares an invalid run", "batch size must be a positive integer, "
+                                   "got 0", "Fix the run declaration in"], 1),
         # (zero and NaN learning rates, and the other fields, are checked in-process below)
         "dataset-unknown": (tiny, {"BSC_TINY_DATASET": "cifar"},
                             ["unknown dataset 'cifar': choose one of ['fashion-mnist', 'mnist']"], USAGE),
