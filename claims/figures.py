@@ -241,21 +241,6 @@ def grid_heatmap(ctx, cells: dict, rows, cols, title: str, name: str, scaling: s
     return plots.save(fig, ctx.report_dir, f"{name}_{scaling}")
 
 
-def norm_table_runs(scale, seeds, scaling) -> dict:
-    """name -> specs of the NORM_TABLE rows (protocol.NORM_TABLE) that run at
-    this scale with this scaling; a row that does not (NotAtThisScale) is left
-    out. Declares the fidelity table's runs; F12's figure draws these rows."""
-    from harness import protocol
-    from harness.errors import NotAtThisScale
-    out = {}
-    for row in protocol.NORM_TABLE:
-        try:
-            out[row] = protocol.table_runs(scale, seeds, row, scaling)
-        except NotAtThisScale:  # e.g. the 480-epoch arm with standard inputs at quick scale
-            continue
-    return out
-
-
 def finish_bands(ctx, fig, axes, title: str, name: str, scaling: str):
     """Legends on every panel, the title with the inputs, the scale and what
     the bands mean; saved as name_scaling (F10's and F11's distance curves)."""

@@ -26,7 +26,7 @@ from harness.findings import Finding
 
 SECTIONS = {
     "batch": "Effect of batch size", "lr": "Effect of Learning Rate",
-    "recover": "Can you recover good asymptotic behavior by lowering the batch size?",
+    "recover": "the section on switching away from a large batch (its fourth)",
     "gradients": "Hypothesis: gradient competition", "far": "Getting Far Enough", "adam": "ADAM vs SGD",
 }
 SGD_NORM_CONFIGS = ("SGD BS64", "SGD BS1024", "SGD BS1024 lr 0.1", "SGD BS1024 480 epochs")

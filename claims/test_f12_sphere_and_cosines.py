@@ -36,7 +36,7 @@ cosines, standard inputs; "second layer moves least" is secondary.
 import numpy as np
 import pytest
 
-from claims import figures, post
+from claims import post
 from harness import plots, protocol, verdicts
 from harness.claim import uses
 from harness.expect import Known
@@ -67,7 +67,7 @@ def cos_text(c, digits=3):
 
 def draw(ctx, scaling):
     """Every NORM_TABLE row that runs here (and --max-epochs allows), beside the post's numbers."""
-    rows = {n: ctx.records(specs) for n, specs in figures.norm_table_runs(ctx.scale, ctx.seeds, scaling).items()
+    rows = {n: ctx.records(specs) for n, specs in protocol.table_rows_here(ctx.scale, ctx.seeds, scaling).items()
             if ctx.available(specs)}
     post_cos, post_norm, init = (FINDING.numbers[k] for k in ("cos", "norm", "glorot init norm"))
     fig, axes = plots.figure(2, 1, size=(6.0, 3.8))

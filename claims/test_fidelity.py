@@ -23,7 +23,7 @@ BS64 / BS1024 at lr 0.01, F8's BS1024 lr 0.1, F9's 480-epoch BS1024, F11's
 Adam), under mean/std inputs ("standard", the post's protocol, the default)
 and, with --scaling x255|both, x/255. At quick scale the 480-epoch arm runs
 only with the default scaling (its rows are left out of the x/255 table:
-figures.norm_table_runs declares only the rows that run here), and the quick
+protocol.table_rows_here declares only the rows that run here), and the quick
 protocol (8000 images, half the epochs) is not expected to reproduce the
 post's numbers: its
 rows show how far a quick run is from them. `test_which_scaling_matches`
@@ -37,7 +37,7 @@ import math
 import numpy as np
 import pytest
 
-from claims import figures, post
+from claims import post
 from harness import protocol, verdicts
 from harness.claim import uses
 from harness.trainer import final
@@ -81,7 +81,7 @@ ROWS = [
 ]
 
 def both_scalings(scale, seeds):
-    return {sc: figures.norm_table_runs(scale, seeds, sc) for sc in SCALINGS}
+    return {sc: protocol.table_rows_here(scale, seeds, sc) for sc in SCALINGS}
 
 
 def value(rec, measure):
@@ -106,7 +106,7 @@ def rows(table):
     return out
 
 
-@uses(figures.norm_table_runs, partial=True)
+@uses(protocol.table_rows_here, partial=True)
 @pytest.mark.parametrize("scaling", SCALINGS)
 def test_fidelity_rows(ctx, runs, record, scaling):
     rs = rows(runs)

@@ -80,3 +80,16 @@ def table_runs(scale: Scale, seeds, name: str, scaling: str = DEFAULT_SCALING) -
     """The seeds of one NORM_TABLE row, if it runs at this scale (see check)."""
     opt, bs, lr, epochs = NORM_TABLE[name]
     return runs(scale, seeds, opt, bs, lr, epochs, scaling=scaling)
+
+
+def table_rows_here(scale: Scale, seeds, scaling: str = DEFAULT_SCALING) -> dict[str, list[RunConfig]]:
+    """name -> runs of every NORM_TABLE row that runs at this scale with this
+    scaling (see check); the others are left out. The fidelity table's runs;
+    F12's figure draws these rows."""
+    out = {}
+    for name in NORM_TABLE:
+        try:
+            out[name] = table_runs(scale, seeds, name, scaling)
+        except NotAtThisScale:  # e.g. the 480-epoch arm with x/255 inputs at quick scale
+            continue
+    return out

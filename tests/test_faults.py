@@ -94,7 +94,7 @@ def test_sigint_and_kill_9_mid_suite_lose_nothing_and_resume(tmp_path, data_root
     assert "KeyboardInterrupt" in out and "Traceback" not in out, out
     assert "rerun the same command to resume" in out, out
     k1 = _all_sound(tmp_path)
-    assert 1 <= k1 < N
+    assert 1 <= k1 < N, f"the interrupt must land mid-suite (some runs kept, not all): {k1} of {N} cached"
     # 2. kill -9 after one more run is cached: no clean-up code runs at all
     p = _start(tmp_path, data_root, "s2", SLOW)
     _wait_entries(tmp_path, k1 + 1, p)

@@ -43,11 +43,6 @@ def primary_nodeids():
     return out
 
 
-def readings(path):
-    recs = json.load(open(path))["records"]
-    return {r["nodeid"].split("::")[1]: r for r in recs if r.get("kind") == "verdict"}
-
-
 def run(name, fields, out: Path, cache: Path):
     env = dict(os.environ, BSC_QUICK_CANDIDATE=json.dumps(fields), BSC_CACHE_DIR=str(cache),
                BSC_REPORT_DIR=str(out / name))
@@ -57,7 +52,7 @@ def run(name, fields, out: Path, cache: Path):
                        capture_output=True, text=True)
     wall = time.time() - t0
     rep = out / name / "verdicts.json"
-    quick = readings(rep) if rep.exists() else {}
+    quick = agreement.paper_readings(rep)  # reading id -> record, {} if absent
     skipped = {r["reading_id"]: r["reason"] for r in json.load(open(rep))["records"]
                if r.get("kind") == "skipped"} if rep.exists() else {}
     primary = [(f.id, rid) for f in post.FINDINGS.values() for rid in f.primary]
