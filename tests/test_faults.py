@@ -40,8 +40,11 @@ def _start(tmp, data_root, name, env=(), args=()):
     rep = tmp / f"reports-{name}"
     cmd = [sys.executable, "-m", "pytest", TARGET, "-p", "no:cacheprovider", "--device", "cpu",
            "--data-root", str(data_root), "--cache-dir", str(tmp / "cache"), "--report-dir", str(rep), *args]
+    # Its own process group, like a terminal job, with SIGINT at its default: a launcher without job
+    # control (a background `cmd &` in a script) leaves SIGINT ignored, which children inherit, and
+    # Python then installs no KeyboardInterrupt handler; a user's Ctrl-C always arrives.
     p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)  # its own process group, like a terminal job
+                         start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     p.report_dir = rep
     return p
 
