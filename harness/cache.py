@@ -8,6 +8,11 @@ the checksum, so a damaged or outdated entry is reported (a RuntimeWarning and
 a "corrupt" event that the session summary lists), deleted and recomputed
 rather than trusted. Temp files a killed writer left are swept after an hour.
 
+Under the local entries lies a read-only layer of published records
+(harness/records.py: committed JSON, no weights), read first where present;
+`publish` copies every entry the cache computes or serves locally into such a
+folder (the campaign's --publish).
+
 The cache never looks inside an entry: what it logs about one (e.g. the run's
 divergence) comes from the caller's `info(entry)` callback.
 
@@ -17,19 +22,20 @@ it once: the first takes the lock and trains, the others wait and then read.
 each takes the first run nobody holds (non-blocking lock), and only waits when
 every remaining run is being computed by someone else.
 """
+import dataclasses
 import hashlib
 import io
 import json
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, is_dataclass
+from dataclasses import is_dataclass
 from pathlib import Path
 
 import torch
 from filelock import FileLock, Timeout
 
-from . import HARNESS_VERSION, atomic
+from . import atomic, numerics, records
 from .errors import ConfigError
 
 SCHEMA = 1  # bump when the entry layout changes: older entries then read as stale and are recomputed
@@ -41,13 +47,33 @@ class CorruptEntry(Exception):
     pass
 
 
-def spec_key(spec, device_kind: str) -> str:
-    """Hash of the spec's fields, its type, the harness and torch versions and
-    the device kind (cpu/cuda): anything that could change the numbers."""
-    fields = asdict(spec) if is_dataclass(spec) else dict(spec)
-    blob = json.dumps({"type": type(spec).__name__, "fields": fields, "harness": HARNESS_VERSION,
-                       "torch": torch.__version__, "device": device_kind}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+def key_fields(spec):
+    """The spec's fields as plain data, nested specs included, leaving out any
+    field at its class's key-neutral value (a field added later, whose value
+    there reproduces the old behaviour: the old records keep their keys)."""
+    if is_dataclass(spec):
+        neutral = getattr(type(spec), "key_neutral", {})
+        return {f.name: key_fields(getattr(spec, f.name)) for f in dataclasses.fields(spec)
+                if not (f.name in neutral and getattr(spec, f.name) == neutral[f.name])}
+    if isinstance(spec, (list, tuple)):
+        return [key_fields(v) for v in spec]
+    if isinstance(spec, dict):
+        return {str(k): key_fields(v) for k, v in spec.items()}
+    return spec
+
+
+def spec_key(spec, exact: dict | None = None) -> str:
+    """What defines an experiment, hashed: the spec's type and fields and the
+    versions of the code that turns them into numbers (harness/numerics.py).
+    Not the machine: device, threads and torch version are each record's
+    fingerprint (provenance), so a run is found whatever the worker count, and
+    a published record is read on any machine. exact: a fingerprint to key on
+    as well, for users who reuse only bit-identical runs (--exact-numerics)."""
+    blob = {"type": type(spec).__name__, "fields": key_fields(spec),
+            "numerics": {g: numerics.version(g) for g in getattr(spec, "numerics", ())}}
+    if exact:
+        blob["fingerprint"] = exact
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def _info(info, entry) -> dict:
@@ -56,8 +82,13 @@ def _info(info, entry) -> dict:
 
 
 class RunCache:
-    def __init__(self, root, refresh_since: float | None = None, events=None):
+    def __init__(self, root, refresh_since: float | None = None, events=None, published=(), publish=None):
         self.root = Path(root)
+        # published: folders of committed records (harness/records.py), read-only,
+        # consulted before the local entries (a published record decides);
+        # publish: the folder every entry this cache computes or reads locally is published to
+        self.published = [Path(p) for p in published] if refresh_since is None else []
+        self.publish = Path(publish) if publish else None
         self.dir = self.root / "runs"
         self.locks = self.root / "locks"
         try:
@@ -116,8 +147,15 @@ class RunCache:
         head = MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
         atomic.write_bytes(self.path(key), head + payload)  # 0644: readable by others sharing the cache
 
-    def _valid(self, key):
-        """The entry if present and sound; a corrupt one is deleted with a warning."""
+    def _valid(self, key, local_only=False):
+        """The entry if present and sound: a published record first (it decides
+        where both exist), then the local entry; a corrupt local one is deleted
+        with a warning. local_only: the caller needs the weight tensors, which
+        only a local entry holds."""
+        if self.published and not local_only:
+            entry = records.read_checked(self.published, key)
+            if entry is not None:
+                return entry
         if self.refresh_since is not None:
             try:
                 if self.path(key).stat().st_mtime < self.refresh_since:
@@ -132,30 +170,43 @@ class RunCache:
             self.path(key).unlink(missing_ok=True)
             return None
 
+    def has(self, key) -> bool:
+        """True when the entry can be read without computing (no checks: for estimates)."""
+        return self.path(key).exists() or any(records.path(d, key).exists() for d in self.published)
+
+    def _found(self, key, desc, info, entry):
+        """Log a cache hit (and where it came from); publish a local entry not yet published."""
+        source = "published" if "source" in entry else "local"
+        self.events(event="cached", key=key, desc=desc, source=source, **_info(info, entry))
+        if self.publish and source == "local" and not records.path(self.publish, key).exists():
+            records.write(self.publish, key, entry, desc)
+        return entry
+
     def _lock(self, key, timeout):
         return FileLock(str(self.locks / f"{key}.lock"), timeout=timeout)
 
-    def _compute_locked(self, key, compute, desc, info):
-        entry = self._valid(key)  # someone may have finished it while we waited
+    def _compute_locked(self, key, compute, desc, info, local_only=False):
+        entry = self._valid(key, local_only)  # someone may have finished it while we waited
         if entry is not None:
-            self.events(event="cached", key=key, desc=desc, **_info(info, entry))
-            return entry
+            return self._found(key, desc, info, entry)
         t0 = time.perf_counter()
         entry = compute()
         self.write(key, entry)
+        if self.publish:
+            records.write(self.publish, key, entry, desc)
         self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0, **_info(info, entry))
         return entry
 
     # -- the two ways in -----------------------------------------------------
-    def get(self, key, compute, desc="", info=None):
+    def get(self, key, compute, desc="", info=None, local_only=False):
         """The entry for key, computing it (once across processes) if needed.
-        info(entry) -> dict: extra fields for the cached/computed event."""
-        entry = self._valid(key)
+        info(entry) -> dict: extra fields for the cached/computed event.
+        local_only: skip the published records (the caller needs weight tensors)."""
+        entry = self._valid(key, local_only)
         if entry is not None:
-            self.events(event="cached", key=key, desc=desc, **_info(info, entry))
-            return entry
+            return self._found(key, desc, info, entry)
         with self._lock(key, timeout=-1):
-            return self._compute_locked(key, compute, desc, info)
+            return self._compute_locked(key, compute, desc, info, local_only)
 
     def ensure(self, jobs):
         """jobs: list of (key, compute, desc) or (key, compute, desc, info), as

@@ -38,9 +38,13 @@ class Context:
     out: "object" = None
     progress_log: Path | None = None  # every progress line is also appended here (tail -f it)
     max_epochs: int | None = None  # --max-epochs: runs longer than this are skipped, not trained
+    published: tuple = ()  # folders of published records read under the cache (--records)
+    publish: Path | None = None  # --publish: where computed entries are published
+    exact: bool = False  # --exact-numerics: key runs on this machine's fingerprint too
 
     def __post_init__(self):
-        self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event)
+        self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event,
+                              published=self.published, publish=self.publish)
         self.diverged_seen: list[tuple[str, int]] = []  # diverged runs the current test read
         self.used: list = []  # specs the current test read (its reading's protocol comes from them)
 
@@ -67,16 +71,17 @@ class Context:
             f.write(json.dumps(kw) + "\n")
 
     @property
-    def device_kind(self):
-        """Part of every cache key. On the CPU the intra-op thread count changes
-        how BLAS splits a matmul, hence the last bits of every step, and so the
-        trajectory: a key names the thread count, so that one key always means
-        one set of numbers (a CI run with -n 2 reproduces a local -n 2 run)."""
-        kind = torch.device(self.device).type
-        return f"{kind}-{torch.get_num_threads()}threads" if kind == "cpu" else kind
+    def fingerprint(self) -> dict:
+        """What can change a run's last bits without changing its protocol: the
+        device and its model, the intra-op thread count (how BLAS splits a
+        matmul), the torch version. Stored with every record as provenance;
+        part of the key only under --exact-numerics."""
+        from . import provenance
+        return {"device": torch.device(self.device).type, "device_name": provenance.device_name(self.device),
+                "threads": torch.get_num_threads(), "torch": str(torch.__version__)}
 
     def key(self, spec):
-        return spec_key(spec, self.device_kind)
+        return spec_key(spec, self.fingerprint if self.exact else None)
 
     def _job(self, spec):
         """(key, compute, desc, info) for the cache: what it logs about an entry comes from the spec."""
@@ -98,8 +103,10 @@ class Context:
         order = sorted(uniq.values(), key=lambda s: (getattr(s, "kind", "") != "train", -s.cost()))
         self.cache.ensure([self._job(s) for s in order])
 
-    def results(self, specs):
-        """The cache entries of specs, in order, computing what is missing."""
+    def results(self, specs, need_tensors=False):
+        """The cache entries of specs, in order, computing what is missing.
+        need_tensors: the caller reads the entries' weights, which published
+        records do not hold: a run known only from them is retrained here."""
         specs = list(specs)
         self.used += specs
         long = [s.describe() for s in specs if self.too_long(s)]
@@ -107,7 +114,13 @@ class Context:
             raise RunSkipped(f"--max-epochs {self.max_epochs} excludes {long[0]}"
                              + (f" and {len(long) - 1} more" if len(long) > 1 else ""))
         self.prefetch(specs)
-        out = [self.cache.get(*self._job(s)) for s in specs]
+        if need_tensors:
+            for s in specs:
+                k = self.key(s)
+                if not self.cache.path(k).exists() and self.cache.has(k):
+                    self.say(f"[{self.worker}] retraining {s.describe()}: its published record holds no weights, "
+                             f"and this reading starts from them")
+        out = [self.cache.get(*self._job(s), local_only=need_tensors) for s in specs]
         for s, e in zip(specs, out):
             at = s.diverged_at(e)
             if at and (s.describe(), at) not in self.diverged_seen:

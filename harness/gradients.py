@@ -40,11 +40,12 @@ harness/tails.py. The fast sampler that runs the trials is harness/sampler.py.
 import math
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from . import data, estimate
+from . import data, estimate, provenance
 # BATCH_SIZES, N_SAMPLES, LR, TRIAL_SEED_BASE and ABS_C are also read from here by the claims (F4-F7)
 from .sampler import BATCH_SIZES, LR, N_SAMPLES, TRIAL_SEED_BASE, draw, sample_trials
 from .tails import ABS_C, HILL_M, HIST_EDGES, SIGNED_EDGES, TAIL_K, abs_exceed, log_hist, signed_hist, tail_stats
@@ -73,13 +74,10 @@ class GradSpec:
     hill_m: int = HILL_M
     abs_c: float = ABS_C
     group: int = GROUP
-    # Bump when the sampler's arithmetic changes (e.g. the blocked updates of
-    # version 2): float32 trajectories can then differ by more than rounding,
-    # so chunks computed by another version must not be read back. Bump too
-    # when the record gains content: version 3 adds the signed histograms
-    # ("hist_signed"), arithmetic unchanged.
-    sampler_version: int = 3
     kind: str = field(default="grad", init=False)
+    # The code whose version keys this entry (harness/numerics.py): the sampler's
+    # arithmetic and record content, and the training of the start run.
+    numerics: ClassVar[tuple[str, ...]] = ("train", "grad")
 
     def describe(self) -> str:
         return (f"gradients {self.regime} (epoch {self.start_epoch} of BS1024 seed{self.start.seed}) "
@@ -100,7 +98,7 @@ class GradSpec:
 
     def compute(self, ctx):
         t0 = time.perf_counter()
-        entry = ctx.results([self.start])[0]
+        entry = ctx.results([self.start], need_tensors=True)[0]
         params = [p.to(torch.float32) for p in entry["tensors"][f"epoch{self.start_epoch}"]]
         x_tr, y_tr = training_pool(self.start, ctx)
         # s_ref: RMS of trial 0's BS1024 gradient, so every chunk shares the bins and threshold
@@ -143,6 +141,9 @@ class GradSpec:
             "s_ref": s_ref, "pool": len(x_tr),
             "sampler_s": t_sample, "wall_s": wall, "trials_per_s": self.count / t_sample,
             "threads": torch.get_num_threads(),
+            "provenance": provenance.collect(ctx.device) | {
+                "fingerprint": ctx.fingerprint, "cache_key": ctx.key(self), "wall_s": wall,
+                "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")},
         }
         return {"record": record, "tensors": {}}
 

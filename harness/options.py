@@ -17,6 +17,7 @@ from .errors import HarnessError
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE = ROOT / ".cache"
 DEFAULT_REPORTS = ROOT / "reports"
+DEFAULT_RECORDS = ROOT / "reports" / "reference-paper" / "runs"  # the committed campaign (harness/records.py)
 
 
 def add(parser):
@@ -36,6 +37,15 @@ def add(parser):
     g.addoption("--report-dir", default=os.environ.get("BSC_REPORT_DIR", str(DEFAULT_REPORTS)),
                 help="where verdicts.md/json and figures go; env BSC_REPORT_DIR")
     g.addoption("--refresh", action="store_true", help="recompute cached runs instead of reading them")
+    g.addoption("--records", default=os.environ.get("BSC_RECORDS", str(DEFAULT_RECORDS)),
+                help="folder of published run records read under the cache (default: the committed paper "
+                     "campaign, reports/reference-paper/runs); 'none' turns them off; env BSC_RECORDS")
+    g.addoption("--publish", default=None,
+                help="also write every run this session trains or reads from the local cache to this folder "
+                     "as a published record (the campaign: --publish reports/reference-paper/runs)")
+    g.addoption("--exact-numerics", action="store_true",
+                help="reuse only runs computed with this machine's fingerprint (device, threads, torch): "
+                     "bit-identical reuse; published records from other machines are then not read")
     g.addoption("--max-epochs", type=int, default=None,
                 help="skip (do not train) runs longer than this many epochs, e.g. 60 leaves out the "
                      "480-epoch arm of F9/F10/F12 at paper scale; the readings that need them are skipped")
@@ -56,6 +66,9 @@ class Options:
     report_dir: Path         # absolute
     refresh: bool
     max_epochs: int | None
+    records: tuple[Path, ...] = ()  # published record folders read under the cache
+    publish: Path | None = None
+    exact: bool = False
 
 
 def absolute(path) -> str | None:
@@ -90,8 +103,12 @@ def parse(o, verify_data=True) -> Options:
         _writable_dir(what, p, flag, env)
     if verify_data and (root or o.download):
         data.resolve_root("mnist", root, cache, o.download)
+    records = () if str(o.records).strip().lower() in ("none", "") else (Path(absolute(o.records)),)
+    publish = Path(absolute(o.publish)) if o.publish else None
+    if publish:
+        _writable_dir("publish", publish, "--publish", None)
     return Options(scale, tuple(range(n)), scalings, device, root, bool(o.download), cache, report, bool(o.refresh),
-                   o.max_epochs)
+                   o.max_epochs, records, publish, bool(o.exact_numerics))
 
 
 def _data_root(value) -> str | None:
@@ -111,7 +128,7 @@ def _data_root(value) -> str | None:
 
 def _writable_dir(what, p, flag, env):
     """Create p and write a probe file in it: os.access alone says yes to root."""
-    fix = f"pass {flag} <writable dir> or set {env}"
+    fix = f"pass {flag} <writable dir>" + (f" or set {env}" if env else "")
     try:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import HARNESS_VERSION, __version__
+from . import __version__, numerics
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,7 +48,7 @@ def collect(device: str) -> dict:
     except ImportError:  # pragma: no cover
         tv = "missing"
     return {
-        "package": __version__, "harness": HARNESS_VERSION, "commit": git_commit(),
+        "package": __version__, "numerics": {g: v for g, (v, _) in numerics.VERSIONS.items()}, "commit": git_commit(),
         "python": platform.python_version(), "torch": str(torch.__version__), "torchvision": str(tv),
         "numpy": str(np.__version__), "device": device, "device_name": device_name(device),
         "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "host": platform.node(),

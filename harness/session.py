@@ -91,7 +91,8 @@ class Session:
         return Context(o.scale, list(o.seeds), o.device, o.data_root, o.cache, o.report_dir,
                        refresh_since=self.start if o.refresh else None, events_path=self.events_path,
                        download=o.download, out=out, progress_log=o.report_dir / "progress.log",
-                       max_epochs=o.max_epochs, worker=self.worker_id or "main")
+                       max_epochs=o.max_epochs, worker=self.worker_id or "main",
+                       published=o.records, publish=o.publish, exact=o.exact)
 
     # -- collection: the runs every selected reading needs ---------------------------
     def announce_estimate(self):
@@ -104,13 +105,10 @@ class Session:
             return
         import sys
 
-        import torch
-
         from . import estimate
-        from .cache import spec_key
-        kind = f"cpu-{torch.get_num_threads()}threads"
-        uniq = {spec_key(s, kind): s for s in self.specs}
-        missing = [s for k, s in uniq.items() if not (o.cache / "runs" / f"{k}.run").exists()]
+        ctx = self.context(None)
+        uniq = {ctx.key(s): s for s in self.specs}
+        missing = [s for k, s in uniq.items() if not ctx.cache.has(k)]
         if not missing:
             return
         workers = max(1, self.workers)
@@ -140,8 +138,9 @@ class Session:
         corrupt = [e["error"] for e in ev if e["event"] == "corrupt"]
         diverged = sorted({(e["desc"], e["diverged_at"]) for e in list(computed.values()) + list(cached.values())
                            if e.get("diverged_at")})
+        published = sorted(e["desc"] for e in cached.values() if e.get("source") == "published")
         self.summary = {"trained": sorted(e["desc"] for e in computed.values()),
-                        "cached": sorted(e["desc"] for e in cached.values()),
+                        "cached": sorted(e["desc"] for e in cached.values()), "published": published,
                         "corrupt": corrupt, "diverged": diverged, "interrupted": interrupted}
         if not self.records:
             return
@@ -150,12 +149,15 @@ class Session:
             "threads": self.thread_note(), "scale": o.scale.name, "scale protocol": json.dumps(asdict(o.scale)),
             "seeds": f"{len(o.seeds)} ({', '.join(map(str, o.seeds))})",
             "runs trained / from cache": f"{len(computed)} / {len(cached)}",
+            "runs from published records": (f"{len(published)} ({', '.join(map(str, o.records))})" if published
+                                            else "none"),
             "diverged runs": "; ".join(f"{d} at epoch {at}" for d, at in diverged) or "none",
             "corrupt cache entries recomputed": len(corrupt), "session wall time": f"{wall:.0f} s"}
         header = {
             "scale": o.scale.name, "scale_note": scale_note(o.scale), "seeds": len(o.seeds), "device": o.device,
             "device_name": prov["device_name"], "threads": self.thread_note(), "provenance": prov,
             "computed": len(computed), "cached": len(cached), "trained": self.summary["trained"],
+            "from_published": published,
             "from_cache": self.summary["cached"], "diverged": [{"run": d, "epoch": at} for d, at in diverged],
             "corrupt": corrupt, "wall_s": wall, "date": report.now(),
         }
@@ -167,7 +169,8 @@ class Session:
             if self.report_path:
                 tr.write_line(f"verdict report: {self.report_path}")
             return
-        tr.write_sep("-", f"batch-size-claims: {len(s['trained'])} runs trained, {len(s['cached'])} read from cache")
+        tr.write_sep("-", f"batch-size-claims: {len(s['trained'])} runs trained, {len(s['cached'])} read from cache "
+                          f"({len(s['published'])} of them from published records)")
         limit = 40  # a paper-scale session needs ~100 runs: the report's JSON lists them all
         for what, runs in (("trained", s["trained"]), ("from cache", s["cached"])):
             for d in runs[:limit]:

@@ -10,6 +10,7 @@ init, norms, per-layer cosines).
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 import torch
 
@@ -55,6 +56,11 @@ class RunConfig:
     eval_every: int = 1              # evaluate every k epochs (and at each phase's end)
     snapshots: tuple[int, ...] = ()  # epochs after which to keep the parameters
     kind: str = field(default="train", init=False)
+    numerics: ClassVar[tuple[str, ...]] = ("train",)  # the code whose version keys the run (harness/numerics.py)
+    # Fields added after records were published, with the value that reproduces
+    # the behaviour from before they existed: a spec holding that value keys as
+    # if the field did not exist (cache.spec_key), so the records stay readable.
+    key_neutral: ClassVar[dict] = {}
 
     def __post_init__(self):
         if not self.phases:
@@ -122,7 +128,7 @@ class RunConfig:
         record, tensors = train(self, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download)
         record["provenance"] = provenance.collect(ctx.device) | {
             "seed": self.seed, "scale": ctx.scale.name, "scale_protocol": _scale_fields(ctx.scale),
-            "protocol": self.fields(), "cache_key": ctx.key(self), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+            "protocol": self.fields(), "cache_key": ctx.key(self), "fingerprint": ctx.fingerprint, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
         record["wall_s"] = time.perf_counter() - t0
         record["provenance"]["wall_s"] = record["wall_s"]
         if record["diverged_at"]:

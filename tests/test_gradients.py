@@ -217,7 +217,7 @@ def test_specs_cover_every_trial_once_and_keys_differ():
     for regime in ("early", "late"):
         got = sorted(t for s in sp if s.regime == regime for t in range(s.first, s.first + s.count))
         assert got == list(range(scales.QUICK.grad_trials))
-    keys = {spec_key(s, "cpu") for s in sp}
+    keys = {spec_key(s) for s in sp}
     assert len(keys) == len(sp)
     assert all(s.kind == "grad" and s.cost() > 0 and "trials" in s.describe() for s in sp)
 
@@ -270,10 +270,16 @@ def test_gradspec_compute_end_to_end_against_independent_values(monkeypatch):
 
     class FakeCtx:
         asked = []
+        device = "cpu"
+        fingerprint = {"device": "cpu"}
 
-        def results(self, specs):
+        def results(self, specs, need_tensors=False):
+            assert need_tensors, "the sampler starts from the start run's weights: published records lack them"
             self.asked += list(specs)
             return [entry]
+
+        def key(self, spec):
+            return "k"
     monkeypatch.setattr(gradients, "training_pool", lambda s, ctx: pool)
     bs, n = (1, 5, 16, 96), 96
     spec = gradients.GradSpec(start, "late", 2, first=3, count=3, batch_sizes=bs, n_samples=n, group=2)

@@ -57,7 +57,7 @@ def test_runs_is_one_config_per_seed_and_equal_configs_share_a_key():
     assert rs == [protocol.sgd(Q, 256, 0.01, s) for s in (0, 1, 2)]
     assert protocol.runs(Q, [4], "adam", 64, 0.01) == [protocol.adam(Q, 64, 0.01, 4)]
     from harness.cache import spec_key
-    assert spec_key(protocol.runs(Q, [1], "sgd", 64, 0.01)[0], "cpu") == spec_key(protocol.sgd(Q, 64, 0.01, 1), "cpu")
+    assert spec_key(protocol.runs(Q, [1], "sgd", 64, 0.01)[0]) == spec_key(protocol.sgd(Q, 64, 0.01, 1))
 
 
 def test_check_keeps_long_arms_with_default_scaling_only_at_quick_scale():

@@ -1,0 +1,77 @@
+"""The numerics versions: part of every cache key, so that a cached or published
+run is only read back by code that computes the same numbers.
+
+A spec's key (cache.spec_key) is its protocol (its dataclass fields) plus the
+version of the code that turns that protocol into numbers. Two groups of files
+decide the numbers: training (engine, model, data, geometry, trainer) and the
+gradient sampler (sampler, tails, gradients). Each group has a version and the
+hash of its source as it stood when the version was set: tests/test_numerics.py
+fails when the source changes and the hash does not, so a version cannot go
+stale silently. The hash is of the code's syntax tree without docstrings, so
+comments, docstrings and formatting do not count.
+
+When that test fails after you edited one of these files:
+- the numbers changed (arithmetic, order of operations, a new record field):
+  bump the group's version and set its hash (`python -m harness.numerics`
+  prints both); every older entry of that group is then recomputed;
+- the numbers did not change (a refactor, a new progress line): set the new
+  hash and keep the version, so published records stay readable. Check first
+  with tests/test_numerics.py's golden run, which trains a tiny run and
+  compares it with the numbers recorded for this version.
+"""
+import ast
+import hashlib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+FILES = {
+    "train": ("engine.py", "model.py", "data.py", "geometry.py", "trainer.py"),
+    "grad": ("sampler.py", "tails.py", "gradients.py"),
+}
+# group: (version, hash of FILES[group] when the version was set)
+VERSIONS = {
+    "train": (3, "c791d981258e12a4"),
+    "grad": (3, "15753795d67a966f"),
+}
+
+
+def version(group: str) -> int:
+    return VERSIONS[group][0]
+
+
+def _strip_docstrings(tree):
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def source_hash(group: str) -> str:
+    """sha256 (16 hex digits) of the group's files' syntax trees, docstrings and comments left out."""
+    h = hashlib.sha256()
+    for name in FILES[group]:
+        tree = _strip_docstrings(ast.parse((HERE / name).read_text()))
+        h.update(name.encode() + b"\0" + ast.dump(tree, include_attributes=False).encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def stale() -> list[str]:
+    """One line per group whose source changed since its version was set."""
+    out = []
+    for group, (v, recorded) in VERSIONS.items():
+        now = source_hash(group)
+        if now != recorded:
+            out.append(f"{group} numerics: {', '.join('harness/' + f for f in FILES[group])} changed since "
+                       f"version {v} was set (hash {recorded}, now {now}). If the numbers changed, set "
+                       f'VERSIONS["{group}"] = ({v + 1}, "{now}") in harness/numerics.py; if they did not '
+                       f'(the golden run in tests/test_numerics.py passes), set ({v}, "{now}").')
+    return out
+
+
+if __name__ == "__main__":
+    for g in FILES:
+        print(f'"{g}": (version, "{source_hash(g)}")')
+    print("\n".join(stale()) or "every numerics version matches its source")
