@@ -86,7 +86,7 @@ class Context:
     def _job(self, spec):
         """(key, compute, desc, info) for the cache: what it logs about an entry comes from the spec."""
         return (self.key(spec), lambda: spec.compute(self), spec.describe(),
-                lambda entry: {"diverged_at": spec.diverged_at(entry)})
+                lambda entry: {"diverged_at": spec.diverged_at(entry)} | made_by(entry))
 
     def too_long(self, spec) -> bool:
         return self.max_epochs is not None and getattr(spec, "epochs", 0) > self.max_epochs
@@ -122,10 +122,37 @@ class Context:
                              f"and this reading starts from them")
         out = [self.cache.get(*self._job(s), local_only=need_tensors) for s in specs]
         for s, e in zip(specs, out):
+            if "source" in e:
+                self._compare_local(s, e)
+        for s, e in zip(specs, out):
             at = s.diverged_at(e)
             if at and (s.describe(), at) not in self.diverged_seen:
                 self.diverged_seen.append((s.describe(), at))
         return out
 
+    def _compare_local(self, spec, published):
+        """A run known from a published record and from this machine's cache: the
+        published record decides; log how far the local one differs from it."""
+        key = self.key(spec)
+        if not self.cache.path(key).exists() or not hasattr(spec, "summary"):
+            return
+        try:
+            local = self.cache.read(key)
+        except Exception:  # a damaged local entry is the cache's business, not the comparison's
+            return
+        a, b = spec.summary(published["record"]), spec.summary(local["record"])
+        self._event(event="compared", key=key, desc=spec.describe(), published=a, local=b,
+                    max_abs_diff=max((abs(a[k] - b[k]) for k in a if k in b), default=0.0),
+                    **{"local_" + k: v for k, v in made_by(local).items()})
+
     def records(self, specs):
         return [e["record"] for e in self.results(specs)]
+
+
+def made_by(entry) -> dict:
+    """Which machine computed an entry, and in how long, from its record's provenance."""
+    p = entry["record"].get("provenance", {}) if isinstance(entry.get("record"), dict) else {}
+    fp = p.get("fingerprint", {})
+    machine = (f"{p.get('device_name', '?')}, {fp.get('threads', p.get('threads', '?'))} thread(s), "
+               f"torch {p.get('torch', '?')}, host {p.get('host', '?')}")
+    return {"machine": machine, "run_wall_s": p.get("wall_s")}

@@ -147,6 +147,10 @@ class GradSpec:
         }
         return {"record": record, "tensors": {}}
 
+    def summary(self, record) -> dict:
+        """Mean gradient norm per reading at the largest batch size, to compare two machines' records."""
+        return {r: float(record["norms"][r][:, -1].mean()) for r in record["norms"]}
+
     def diverged_at(self, entry) -> None:
         """A chunk of trials steps from a finite start point for 1024 samples: never recorded as diverged."""
         return None

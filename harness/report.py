@@ -182,11 +182,34 @@ def render(records, header: dict) -> str:
         out += ["## Not run in this session", "", "These readings were skipped, so they have no verdict here:", ""]
         out += [f"- `{r['nodeid']}`: {r['reason']}" for r in sorted(skipped, key=lambda r: r["nodeid"])] + [""]
 
+    out += _origins_section(header)
     out += ["## Provenance", "", tabulate(sorted(header["provenance"].items()), tablefmt="github",
                                            headers=["what", "value"]), "",
             f"Runs trained this session: {header['computed']}; read from the cache: {header['cached']}. "
             f"Session wall time {header['wall_s']:.0f} s. Generated {header['date']}.", ""]
     return "\n".join(out)
+
+
+def _origins_section(header):
+    """Where the runs came from: trained here, the local cache, published records; which machine."""
+    rows = header.get("origins") or []
+    if not rows:
+        return []
+    out = ["## Where the runs came from", "",
+           "Each run is keyed by its protocol and the numerics version of the code that computed it "
+           "(harness/numerics.py), not by the machine: a published record (reports/reference-paper/runs/) "
+           "decides wherever it exists. Compute time is each run's own wall time on its machine.", "",
+           tabulate([[r["source"], r["machine"], r["runs"], f"{r['compute_h']:.2f}"] for r in rows],
+                    headers=["source", "machine", "runs", "compute (h)"], tablefmt="github"), ""]
+    compared = header.get("compared") or []
+    if compared:
+        worst = max(compared, key=lambda c: c["max |diff|"])
+        out += [f"{len(compared)} run(s) exist both as a published record and in this machine's cache; the "
+                f"published record decided. Largest difference of their final numbers (test accuracy, train "
+                f"loss, distance, norm; gradient norms): {worst['max |diff|']:.3g} ({worst['run']}, local "
+                f"machine {worst['local machine']}). Run with `--records none` to judge the local runs alone and "
+                f"compare the two verdicts.json with tools/compare_verdicts.py.", ""]
+    return out
 
 
 def _agreement_section(rows):

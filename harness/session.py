@@ -144,6 +144,9 @@ class Session:
                         "corrupt": corrupt, "diverged": diverged, "interrupted": interrupted}
         if not self.records:
             return
+        origins = _origins(computed, cached)
+        compared = [{"run": e["desc"], "local machine": e.get("local_machine"), "max |diff|": e["max_abs_diff"]}
+                    for e in ev if e["event"] == "compared"]
         wall = time.time() - self.t0
         prov = self.provenance | {
             "threads": self.thread_note(), "scale": o.scale.name, "scale protocol": json.dumps(asdict(o.scale)),
@@ -157,7 +160,7 @@ class Session:
             "scale": o.scale.name, "scale_note": scale_note(o.scale), "seeds": len(o.seeds), "device": o.device,
             "device_name": prov["device_name"], "threads": self.thread_note(), "provenance": prov,
             "computed": len(computed), "cached": len(cached), "trained": self.summary["trained"],
-            "from_published": published,
+            "from_published": published, "origins": origins, "compared": compared,
             "from_cache": self.summary["cached"], "diverged": [{"run": d, "epoch": at} for d, at in diverged],
             "corrupt": corrupt, "wall_s": wall, "date": report.now(),
         }
@@ -194,6 +197,18 @@ class Session:
                 f"numpy {p['numpy']}",
                 f"cache {o.cache}; report {o.report_dir} (progress also in {o.report_dir / 'progress.log'}); "
                 f"data root {o.data_root or '(none: only cached runs can be read)'}"]
+
+
+def _origins(computed, cached):
+    """Runs by where they came from (trained now, local cache, published records) and by machine."""
+    rows = {}
+    for events, how in ((computed.values(), "trained this session"), (cached.values(), None)):
+        for e in events:
+            source = how or ("published record" if e.get("source") == "published" else "local cache")
+            row = rows.setdefault((source, e.get("machine", "?")), {"runs": 0, "compute_h": 0.0})
+            row["runs"] += 1
+            row["compute_h"] += (e.get("run_wall_s") or 0.0) / 3600
+    return [{"source": s, "machine": m, **v} for (s, m), v in sorted(rows.items())]
 
 
 def scale_note(scale):

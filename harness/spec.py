@@ -29,5 +29,8 @@ class Spec(Protocol):
         """Compute the entry, {"record": plain data, "tensors": {name: [tensor, ...]}};
         ctx is the session's context.Context (device, data, progress, other results)."""
 
+    def summary(self, record) -> dict:
+        """A few of the record's numbers by name, to compare two machines' records of one spec."""
+
     def diverged_at(self, entry) -> int | None:
         """The epoch at which the entry's run diverged (loss or weights NaN/inf), else None."""

@@ -139,6 +139,10 @@ class RunConfig:
     def diverged_at(self, entry) -> int | None:
         return entry["record"]["diverged_at"]
 
+    def summary(self, record) -> dict:
+        """A few final numbers, to compare two machines' records of this run."""
+        return {k: final(record, k) for k in ("test_acc", "train_loss", "w_dist", "w_norm")}
+
     def fields(self) -> dict:
         return asdict(self)
 
