@@ -41,6 +41,7 @@ class Context:
     published: tuple = ()  # folders of published records read under the cache (--records)
     publish: Path | None = None  # --publish: where computed entries are published
     exact: bool = False  # --exact-numerics: key runs on this machine's fingerprint too
+    no_train: bool = False  # --no-train: read what exists, skip readings that would need training
 
     def __post_init__(self):
         self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event,
@@ -91,15 +92,23 @@ class Context:
     def too_long(self, spec) -> bool:
         return self.max_epochs is not None and getattr(spec, "epochs", 0) > self.max_epochs
 
+    def excluded(self, spec) -> str | None:
+        """Why this session's options keep it from computing spec, or None."""
+        if self.too_long(spec):
+            return f"--max-epochs {self.max_epochs} excludes"
+        if self.no_train and not self.cache.has(self.key(spec)):
+            return "--no-train: neither the published records nor the cache hold"
+        return None
+
     def available(self, specs) -> bool:
-        """False when --max-epochs excludes any of specs: a figure leaves
+        """False when the options exclude any of specs: a figure leaves
         those out instead of skipping the reading it illustrates."""
-        return not any(self.too_long(s) for s in specs)
+        return not any(self.excluded(s) for s in specs)
 
     def prefetch(self, specs):
         """Compute every missing spec, largest first, sharing the work with
         any other process that prefetches the same list."""
-        uniq = {self.key(s): s for s in specs if not self.too_long(s)}
+        uniq = {self.key(s): s for s in specs if not self.excluded(s)}
         order = sorted(uniq.values(), key=lambda s: (getattr(s, "kind", "") != "train", -s.cost()))
         self.cache.ensure([self._job(s) for s in order])
 
@@ -109,10 +118,9 @@ class Context:
         records do not hold: a run known only from them is retrained here."""
         specs = list(specs)
         self.used += specs
-        long = [s.describe() for s in specs if self.too_long(s)]
-        if long:
-            raise RunSkipped(f"--max-epochs {self.max_epochs} excludes {long[0]}"
-                             + (f" and {len(long) - 1} more" if len(long) > 1 else ""))
+        out = [(why, s.describe()) for s in specs if (why := self.excluded(s))]
+        if out:
+            raise RunSkipped(f"{out[0][0]} {out[0][1]}" + (f" and {len(out) - 1} more" if len(out) > 1 else ""))
         self.prefetch(specs)
         if need_tensors:
             for s in specs:

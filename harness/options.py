@@ -43,6 +43,9 @@ def add(parser):
     g.addoption("--publish", default=None,
                 help="also write every run this session trains or reads from the local cache to this folder "
                      "as a published record (the campaign: --publish reports/reference-paper/runs)")
+    g.addoption("--no-train", action="store_true",
+                help="train nothing: judge what the published records and the cache hold, skip (with the "
+                     "reason) every reading that would need a run they lack; regenerates a report in seconds")
     g.addoption("--exact-numerics", action="store_true",
                 help="reuse only runs computed with this machine's fingerprint (device, threads, torch): "
                      "bit-identical reuse; published records from other machines are then not read")
@@ -69,6 +72,7 @@ class Options:
     records: tuple[Path, ...] = ()  # published record folders read under the cache
     publish: Path | None = None
     exact: bool = False
+    no_train: bool = False
 
 
 def absolute(path) -> str | None:
@@ -108,7 +112,8 @@ def parse(o, verify_data=True) -> Options:
     if publish:
         _writable_dir("publish", publish, "--publish", None)
     return Options(scale, tuple(range(n)), scalings, device, root, bool(o.download), cache, report, bool(o.refresh),
-                   o.max_epochs, records, publish, bool(o.exact_numerics))
+                   o.max_epochs, records, publish, bool(o.exact_numerics),
+                   bool(o.no_train))
 
 
 def _data_root(value) -> str | None:

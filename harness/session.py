@@ -92,14 +92,15 @@ class Session:
                        refresh_since=self.start if o.refresh else None, events_path=self.events_path,
                        download=o.download, out=out, progress_log=o.report_dir / "progress.log",
                        max_epochs=o.max_epochs, worker=self.worker_id or "main",
-                       published=o.records, publish=o.publish, exact=o.exact)
+                       published=o.records, publish=o.publish, exact=o.exact,
+                       no_train=o.no_train)
 
     # -- collection: the runs every selected reading needs ---------------------------
     def announce_estimate(self):
         """Before a paper-scale CPU session, say how long the missing runs will take
         (from a ~2 s calibration), once: on the only process, or on worker gw0."""
         o = self.options
-        if o.scale.name != "paper" or not o.device.startswith("cpu") or not self.specs:
+        if o.scale.name != "paper" or not o.device.startswith("cpu") or not self.specs or o.no_train:
             return
         if self.worker_id not in (None, "gw0"):  # said once: by the only process, or by worker gw0
             return

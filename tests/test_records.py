@@ -127,3 +127,15 @@ def test_refresh_ignores_published_records(tmp_path):
     pub = tmp_path / "published"
     cache = RunCache(tmp_path / "e", refresh_since=1e18, published=(pub,))
     assert cache.published == []
+
+
+def test_no_train_reads_published_runs_and_skips_the_rest_with_the_reason(tmp_path):
+    from harness.context import RunSkipped
+    pub = tmp_path / "published"
+    records.write(pub, spec_key(Toy(7)), Toy(7).compute(None), "toy")
+    CALLS.clear()
+    ctx = _ctx(tmp_path, "f", published=(pub,), no_train=True)
+    assert ctx.records([Toy(7)])[0]["acc"] == [0.5, 1.75]
+    with pytest.raises(RunSkipped, match="--no-train: neither the published records nor the cache hold toy seed8"):
+        ctx.records([Toy(7), Toy(8)])
+    assert CALLS == {}  # nothing trained
