@@ -21,11 +21,12 @@ leaves out); so does a run longer than --max-epochs.
 """
 import inspect
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from . import expect
+from . import expect, rules
 from .errors import NotAtThisScale
 
 ITEM_KEY = "bsc_item"  # user_properties key of a reading's identity, set at collection
@@ -156,6 +157,9 @@ class Reading:
         dataset, scaling = proto.get("dataset", "mnist"), proto.get("scaling", "")
         known = expect.index(getattr(item.module, "KNOWN", ())).get((ctx.scale.name, dataset, scaling, item.name))
         status, message = expect.outcome(verdict, known)
+        changed = _rule_changed(item, verdict)
+        if changed:
+            status, message = expect.FAIL, changed
         self.hand(dict(identity(item) or {}, kind="verdict", reading=text, verdict=verdict.as_dict(),
                        post=post, ours=format_values(ours, unit), protocol=proto, figures=list(figures),
                        scale=ctx.scale.name, dataset=dataset, scaling=scaling,
@@ -165,3 +169,13 @@ class Reading:
             pytest.fail(f"{item.name}: {message}", pytrace=False)
         if status == expect.XFAIL:
             pytest.xfail(message)
+
+
+def _rule_changed(item, verdict) -> str | None:
+    """A primary reading whose rule or margin differs from the committed lock
+    (claims/rules.json beside the module; harness/rules.py)."""
+    finding = getattr(item.module, "FINDING", None)
+    if finding is None or not finding.is_primary(item.name):
+        return None
+    lock = Path(item.module.__file__).with_name("rules.json")
+    return rules.mismatch(lock, finding.id, item.name, verdict.rule, verdict.margin)
