@@ -52,8 +52,8 @@ F1 = Finding(
     related=(Related("F9", "test_large_batch_reaches_bs64[16x epochs-accuracy-standard]",
                      "The post's word is *asymptotic* accuracy; F1's readings compare equal epochs (30), where "
                      "BS1024 takes 1/16 of BS64's steps. This F9 reading gives BS1024 16x the epochs (as many "
-                     "steps as BS64) and asks whether it then reaches BS64's accuracy: if it does, the fall F1 "
-                     "measures is one of steps taken, not of an asymptote."),))
+                     "steps as BS64) and asks whether it then reaches BS64's accuracy: if it does, what F1 "
+                     "measures at equal epochs is a shortfall of steps rather than a lower asymptote."),))
 F2 = Finding(
     "F2", "A tenfold learning rate wins back the test accuracy a large batch loses",
     SECTIONS["lr"], ("test_larger_lr_recovers_accuracy[recovers-standard]",

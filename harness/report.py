@@ -192,11 +192,12 @@ def render(records, header: dict) -> str:
 
 def _related_line(rows, rel):
     """A reading another finding owns, shown beside this finding's readings, not judged here."""
-    src = next((r for r in rows.get(rel["finding"], {}).get("readings", []) if r["reading_id"] == rel["reading"]),
-               None)
+    owner = rows.get(rel["finding"], {})
+    src = next((r for r in owner.get("readings", []) if r["reading_id"] == rel["reading"]), None)
     head = f"- Related, not judged here: {rel['finding']}'s `{rel['reading']}`"
     if src is None:
-        return f"{head}: not run in this session. {rel['why']}"
+        skip = next((r["reason"] for r in owner.get("skipped", []) if r["reading_id"] == rel["reading"]), None)
+        return f"{head}: not run {f'here ({skip})' if skip else 'in this session'}. {rel['why']}"
     v = src["verdict"]
     return f"{head} ({_name(src)}): **{v['verdict']}**, effect {_effect(v)}, n={v['n']}. {rel['why']}"
 

@@ -87,8 +87,8 @@ def test_f11_optimizer_ignored(quantity):
     assert f11.much_larger(sgd, sgd, quantity).verdict == "contradicted"
     assert f11.much_larger([x * r for x, r in zip(sgd, (28, 31, 33))], sgd, quantity).supported
     acc = arm(A64)
-    assert not f11.tests_worse(acc, acc).supported
-    assert f11.tests_worse(arm(A64 - 2.0), acc).supported
+    assert not f11.accuracy_below_sgd(acc, acc).supported
+    assert f11.accuracy_below_sgd(arm(A64 - 2.0), acc).supported
 
 
 def test_f11_late_accuracy_averages_the_last_sixth():

@@ -31,3 +31,10 @@ def test_related_reading_not_run():
 def test_finding_declares_related_readings():
     f = F.Finding("F1", "c", "s", ("a",), related=(F.Related("F9", OWNER, "why"),))
     assert not f.is_primary(OWNER) and f.related[0].finding == "F9"
+
+
+def test_related_reading_skipped_here_shows_why():
+    recs = [verdict_record("F1", "test_mine[standard]", "supported", related=[REL]),
+            {"kind": "skipped", "finding": "F9", "claim": "c", "primary_ids": [OWNER], "reading_id": OWNER,
+             "primary": True, "related": [], "reason": "paper-scale reading"}]
+    assert "not run here (paper-scale reading)" in report._related_line(report.finding_rows(recs), REL)
