@@ -21,8 +21,22 @@ paper-scale point estimates (reports/reference-paper-1seed/). The choices:
   reading is the count of values beyond one fixed value (not normalised);
 - where the post states a number as the finding (F9's distances, F12's
   norms and cosines) every configuration it reports is primary.
+Revised the same day (issue 13), still before any multi-seed paper-scale
+result: F3 adds each switched schedule against the un-switched BS1024 control
+(the post says a switch reaches *better* accuracy than staying put); F9's lr
+0.1 accuracy reading is F2's (one comparison, one margin), shown in F9's
+section as related; F1's section shows F9's equal-steps accuracy beside the
+post's word "asymptotic".
 """
-from harness.findings import Finding
+from harness.findings import Finding, Related
+
+# The post gives test accuracies in whole percents (98%, ~96%, 95%, 99%). Where it
+# says an arm reaches the same accuracy as another (F2's lr 0.1, F3's switched
+# runs, F9's 16x epochs: "98%" again), the claim is made at that precision; the
+# one margin every such reading uses is half its unit. (Two values both printed
+# as 98% can differ by up to 1 point; F2 and F3 used 0.5 before any run, and a
+# margin is never widened, so the stricter reading of the rounding stands.)
+SAME_ACCURACY_MARGIN = 0.5  # points: half the unit of the post's whole-percent accuracies
 
 SECTIONS = {
     "batch": "Effect of batch size", "lr": "Effect of Learning Rate",
@@ -34,7 +48,12 @@ SGD_NORM_CONFIGS = ("SGD BS64", "SGD BS1024", "SGD BS1024 lr 0.1", "SGD BS1024 4
 F1 = Finding(
     "F1", "A larger batch ends training at a lower (asymptotic) test accuracy, and train accuracy too",
     SECTIONS["batch"], ("test_larger_batch_lowers_accuracy[test-standard]",),
-    {"BS64 train": 100.0, "BS64 test": 98.0, "BS1024 test": 96.0, "BS2 test": 99.0})
+    {"BS64 train": 100.0, "BS64 test": 98.0, "BS1024 test": 96.0, "BS2 test": 99.0},
+    related=(Related("F9", "test_large_batch_reaches_bs64[16x epochs-accuracy-standard]",
+                     "The post's word is *asymptotic* accuracy; F1's readings compare equal epochs (30), where "
+                     "BS1024 takes 1/16 of BS64's steps. This F9 reading gives BS1024 16x the epochs (as many "
+                     "steps as BS64) and asks whether it then reaches BS64's accuracy: if it does, what F1 "
+                     "measures at equal epochs is a shortfall of steps rather than a lower asymptote."),))
 F2 = Finding(
     "F2", "A tenfold learning rate wins back the test accuracy a large batch loses",
     SECTIONS["lr"], ("test_larger_lr_recovers_accuracy[recovers-standard]",
@@ -43,8 +62,9 @@ F2 = Finding(
 F3 = Finding(
     "F3", "Starting with a large batch does not trap the model: switching to a small batch or a larger "
           "learning rate later still reaches the small-batch accuracy",
-    SECTIONS["recover"], tuple(f"test_switch_recovers[{s}-vs-reference-standard]" for s in (
-        "1024x1 then 64x30", "1024x30 then 64x30", "1024 lr0.01x30 then lr0.1x30")),
+    SECTIONS["recover"], tuple(f"test_switch_recovers[{s}-{against}-standard]" for s in (
+        "1024x1 then 64x30", "1024x30 then 64x30", "1024 lr0.01x30 then lr0.1x30")
+        for against in ("vs-reference", "vs-control")),
     {"switched test": 98.0})
 F4 = Finding(
     "F4", "For the same samples seen, larger batches take larger steps: the mean norm of the summed "
@@ -75,9 +95,13 @@ F8 = Finding(
     {"W": 6.71, "B": 0.11, "A": 98.0, "best distance": 6.0})
 F9 = Finding(
     "F9", "A tenfold learning rate, or 16x the epochs, lets a large batch reach the far, better solutions",
-    SECTIONS["far"], tuple(f"test_large_batch_reaches_bs64[{arm}-{q}-standard]"
-                           for arm in ("lr 0.1", "16x epochs") for q in ("distance", "accuracy")),
-    {"16x epochs W": 6.63, "16x epochs B": 0.11, "16x epochs A": 98.0, "lr 0.1 A": 98.0})
+    SECTIONS["far"], tuple(f"test_large_batch_reaches_bs64[{arm}-{q}-standard]" for arm, q in (
+        ("lr 0.1", "distance"), ("16x epochs", "distance"), ("16x epochs", "accuracy"))),
+    {"16x epochs W": 6.63, "16x epochs B": 0.11, "16x epochs A": 98.0, "lr 0.1 A": 98.0},
+    related=(Related("F2", "test_larger_lr_recovers_accuracy[recovers-standard]",
+                     "The lr 0.1 arm's accuracy against BS64's is one comparison on the same runs, owned and "
+                     "judged by F2 with the one margin (claims/post.py SAME_ACCURACY_MARGIN); F9 judges that "
+                     "arm's distance."),))
 F10 = Finding(
     "F10", "In a fixed number of steps SGD travels only so far from its initial weights, whatever the batch size",
     SECTIONS["far"], ("test_distance_monotone_and_concave[64-standard]",

@@ -21,6 +21,7 @@ leaves out); so does a run longer than --max-epochs.
 """
 import inspect
 import math
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,7 @@ def identity(item) -> dict | None:
     if f is None:
         return None
     return {"finding": f.id, "claim": f.claim, "primary_ids": list(f.primary), "reading_id": item.name,
-            "primary": f.is_primary(item.name)}
+            "primary": f.is_primary(item.name), "related": [asdict(r) for r in f.related]}
 
 
 def collect(item, options) -> list:

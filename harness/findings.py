@@ -26,12 +26,22 @@ NOT_JUDGED = "not judged at this scale"
 
 
 @dataclass(frozen=True)
+class Related:
+    """A reading another finding owns that bears on this one: the report shows
+    its verdict in this finding's section, marked as not judged here."""
+    finding: str                 # the finding that owns and judges the reading
+    reading: str                 # its reading id
+    why: str                     # what it says about this finding, in words
+
+
+@dataclass(frozen=True)
 class Finding:
     id: str                      # "F1" .. "F12"
     claim: str                   # the post's finding, paraphrased
     section: str                 # where the post makes it
     primary: tuple[str, ...]     # reading ids that decide the finding
     numbers: dict = field(default_factory=dict)  # the post's numbers for this finding, by name
+    related: tuple[Related, ...] = ()  # other findings' readings shown (not judged) beside this one's
 
     def is_primary(self, reading_id: str) -> bool:
         return reading_id in self.primary
@@ -51,7 +61,8 @@ def holm(pvalues, alpha=ALPHA) -> list[bool]:
 
 def combine(finding: Finding, verdicts: dict) -> dict:
     """verdicts: reading id -> verdict dict (Verdict.as_dict()) of the primary
-    readings that ran. Returns the finding's verdict with its reasons."""
+    readings that ran. Returns the finding's verdict with its reasons
+    (related readings never enter it)."""
     judged = [r for r in finding.primary if r in verdicts]
     missing = [r for r in finding.primary if r not in verdicts]
     if not judged:

@@ -74,7 +74,7 @@ def finding_rows(records):
         if r["kind"] not in ("verdict", "skipped") or "finding" not in r:
             continue
         f = out.setdefault(r["finding"], {"claim": r["claim"], "primary_ids": tuple(r["primary_ids"]),
-                                          "readings": [], "skipped": []})
+                                          "related": r.get("related", []), "readings": [], "skipped": []})
         f["readings" if r["kind"] == "verdict" else "skipped"].append(r)
     for fid, f in out.items():
         finding = F.Finding(fid, f["claim"], "", f["primary_ids"])
@@ -172,6 +172,7 @@ def render(records, header: dict) -> str:
         for r in f["skipped"]:
             out.append(f"- `{r['reading_id']}` ({'primary' if r['primary'] else 'secondary'}): not run here: "
                        f"{r['reason']}")
+        out += [_related_line(rows, rel) for rel in f["related"]]
         proto = next((r.get("protocol") for r in f["readings"] if r.get("protocol")), None)
         if proto:
             out += ["", "Protocol: " + ", ".join(f"{k}={_value(v)}" for k, v in proto.items()) + "."]
@@ -210,6 +211,18 @@ def _origins_section(header):
                 f"machine {worst['local machine']}). Run with `--records none` to judge the local runs alone and "
                 f"compare the two verdicts.json with tools/compare_verdicts.py.", ""]
     return out
+
+
+def _related_line(rows, rel):
+    """A reading another finding owns, shown beside this finding's readings, not judged here."""
+    owner = rows.get(rel["finding"], {})
+    src = next((r for r in owner.get("readings", []) if r["reading_id"] == rel["reading"]), None)
+    head = f"- Related, not judged here: {rel['finding']}'s `{rel['reading']}`"
+    if src is None:
+        skip = next((r["reason"] for r in owner.get("skipped", []) if r["reading_id"] == rel["reading"]), None)
+        return f"{head}: not run {f'here ({skip})' if skip else 'in this session'}. {rel['why']}"
+    v = src["verdict"]
+    return f"{head} ({_name(src)}): **{v['verdict']}**, effect {_effect(v)}, n={v['n']}. {rel['why']}"
 
 
 def _agreement_section(rows):

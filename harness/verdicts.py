@@ -11,6 +11,9 @@ equivalence. The interval decides:
     within(t, m):      supported if [lo, hi] inside (t-m, t+m),
                        contradicted if it lies wholly outside
     two samples A, B:  the same on the Welch interval of mean(A) - mean(B)
+    paired A, B:       the same on the t interval of the per-seed
+                       differences A[i] - B[i] (paired_*: arms that share
+                       a seed's initial weights and shuffle order)
 
 Anything else is inconclusive: the data cannot tell at this n. With one seed
 there is no interval and every two-sample rule is inconclusive.
@@ -21,6 +24,31 @@ gave the interval (t for seeds, the bootstrap replicates for trials), so that
 a finding can combine its primary readings with a multiplicity correction
 (harness/findings.py). A Verdict is frozen: a claim builds it whole, with its
 detail, and never patches it afterwards.
+
+Paired or Welch. Two arms trained with the same seed start from the same
+weights (model.init_params(seed)) and draw the same permutation at every
+epoch (trainer: one torch.Generator seeded with seed + 7919, one randperm of
+the training set per epoch, whatever the batch size, learning rate, optimizer
+or phase), so run i of arm A and run i of arm B share both sources of
+randomness: their difference is one draw of the arm effect, and the t
+interval on the n differences (paired_*) removes the seed-to-seed variation
+the two arms share. Welch (superiority, noninferiority, equivalence) is for
+arms whose runs share neither: different seed lists, or samples that are not
+runs (trials).
+
+How many seeds (`seeds_for_precision`): a paired reading with margin m is
+decided, when the true effect sits at least m/2 from m, once the interval's
+half-width t(0.95, n-1) * sd / sqrt(n) is at most m/2, sd being the
+seed-to-seed SD of the per-seed differences. For a superiority reading at 0
+the half-width target is half the effect the post reports. Measured at quick
+scale (3 seeds, 2026-12-01): the paired accuracy differences of the primary
+non-inferiority readings (F2, F3, F9; margin 0.5 point, target +-0.25) have
+SDs 0.08-0.20 points, pooled 0.14 (10 df; 90% upper bound 0.21). 3 seeds
+meet the target only for SD <= 0.15, 4 for SD <= 0.21, 5 for SD <= 0.26:
+the paper scale needs 4 seeds (the pooled bound and every single SD
+measured), and its default 5 leaves room for SDs a quarter larger. The
+superiority readings (F1, F2 improves, F3 vs-control, F11; targets of 1
+point and more) need 2-3.
 """
 import math
 from dataclasses import asdict, dataclass
@@ -203,10 +231,66 @@ def equivalence(a, b, delta, unit="seeds", what="mean(A) - mean(B)", detail="") 
                   detail)
 
 
-def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds", what="last - first", detail="") -> Verdict:
-    """The mean of groups[i] moves one way as xs grows.
+# -- paired rules (over seeds that share init and shuffle order) ---------------
+def paired_diff(a, b, confidence=CONFIDENCE):
+    """mean(a - b) over pairs (a[i], b[i] trained with the same seed) and the
+    t interval of the per-pair differences (scipy's ttest_rel)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples need one value per seed on both sides: {len(a)} vs {len(b)}")
+    return mean_ci(a - b, confidence)
 
-    Supported: the last group exceeds the first (Welch interval above margin)
+
+def _paired_n(a, unit):
+    return f"{len(a)} paired {unit}"
+
+
+def _sd_detail(a, b, detail):
+    d = np.subtract(np.asarray(a, float), np.asarray(b, float))
+    return _join(detail, f"SD of the per-seed differences {d.std(ddof=1):.3g}" if len(d) > 1 else "")
+
+
+def paired_superiority(a, b, margin=0.0, unit="seeds", what="mean(A - B)", detail="") -> Verdict:
+    """A > B, seed by seed: the paired t interval of A - B lies above margin."""
+    d, ci = paired_diff(a, b)
+    return greater(d, ci, margin, _paired_n(a, unit), f"{what} > {margin:g} (paired t {CONFIDENCE:.0%} CI)",
+                   _sd_detail(a, b, detail))
+
+
+def paired_noninferiority(a, b, delta, unit="seeds", what="mean(A - B)", detail="") -> Verdict:
+    """A is not worse than B by more than delta: the paired interval lies above -delta."""
+    d, ci = paired_diff(a, b)
+    return greater(d, ci, -delta, _paired_n(a, unit),
+                   f"{what} > -{delta:g} (non-inferiority, paired t {CONFIDENCE:.0%} CI)", _sd_detail(a, b, detail))
+
+
+def paired_equivalence(a, b, delta, unit="seeds", what="mean(A - B)", detail="") -> Verdict:
+    """A is about B: the paired interval lies inside (-delta, delta) (paired TOST at 5%)."""
+    d, ci = paired_diff(a, b)
+    return within(d, ci, 0.0, delta, _paired_n(a, unit),
+                  f"|{what}| < {delta:g} (TOST, paired t {CONFIDENCE:.0%} CI)", _sd_detail(a, b, detail))
+
+
+def seeds_for_precision(sd, half_width, confidence=CONFIDENCE, n_max=10_000) -> int:
+    """The fewest seeds n (at least 2) whose t interval of a mean, at the given
+    SD of the per-seed values, is no wider than +-half_width:
+    t(1 - alpha/2, n - 1) * sd / sqrt(n) <= half_width."""
+    if half_width <= 0 or not math.isfinite(sd):
+        raise ValueError(f"need a positive half-width and a finite SD, got {half_width}, {sd}")
+    q = 1 - (1 - confidence) / 2
+    for n in range(2, n_max + 1):
+        if stats.t.ppf(q, n - 1) * sd / math.sqrt(n) <= half_width:
+            return n
+    raise ValueError(f"more than {n_max} seeds for half-width {half_width} at SD {sd}")
+
+
+def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds", what="last - first", detail="",
+             paired=False) -> Verdict:
+    """The mean of groups[i] moves one way as xs grows. paired: groups[i][k]
+    share seed k (same init and shuffle order), and every interval is the t
+    interval of per-seed differences instead of Welch's.
+
+    Supported: the last group exceeds the first (interval above margin)
     and no adjacent pair shows a significant reversal (an interval wholly on
     the wrong side of -margin). Contradicted: a significant reversal, or the
     last group significantly not above the first. Effect: last - first, signed
@@ -215,10 +299,11 @@ def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds", what="last -
     smallest reversal p-value."""
     sign = 1.0 if increasing else -1.0
     g = [sign * np.asarray(v, float) for v in groups]
-    d, ci = welch(g[-1], g[0])
+    diff = paired_diff if paired else welch
+    d, ci = diff(g[-1], g[0])
     reversals, p_rev = [], []
     for (x0, a), (x1, b) in zip(zip(xs, g), zip(xs[1:], g[1:])):
-        _, pair = welch(b, a)
+        _, pair = diff(b, a)
         if pair[1] < -margin:
             reversals.append(f"{x0}->{x1}")
         p_rev.append(pair.p("below", -margin))
@@ -234,9 +319,10 @@ def monotone(xs, groups, increasing=True, margin=0.0, unit="seeds", what="last -
     p_last = ci.p("below", margin)
     p = None if p_last is None or None in p_rev else min(1.0, p_last, len(p_rev) * min(p_rev))
     means = ", ".join(f"{x}: {sign * m.mean():.4g}" for x, m in zip(xs, g))
+    how = "paired t" if paired else "Welch"
     return Verdict(v, f"{'increasing' if increasing else 'decreasing'} in x: {what} > {margin:g} and no "
-                      f"adjacent pair reversed (Welch {CONFIDENCE:.0%} CIs)", d, tuple(ci),
-                   f"{len(groups)} groups x {min(len(x) for x in groups)} {unit}", margin,
+                      f"adjacent pair reversed ({how} {CONFIDENCE:.0%} CIs)", d, tuple(ci),
+                   f"{len(groups)} groups x {min(len(x) for x in groups)} {'paired ' if paired else ''}{unit}", margin,
                    detail=_join(detail, f"means {means}", f"reversed: {', '.join(reversals)}" if reversals else ""),
                    p_contra=p)
 
