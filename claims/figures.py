@@ -91,7 +91,9 @@ def trend_verdict(trials, statistic, x, rule, detail="", sign=+1, log=False):
 def gradient_norms(ctx, ex):
     """F4: mean norm per batch size, one panel per reading, sqrt(BS) guides."""
     def draw():
-        fig, axes = plots.figure(2, 2)
+        fig, axes = plots.figure(3, 2)
+        for ax in axes[len(gradients.READINGS):]:
+            ax.set_axis_off()
         for ax, reading in zip(axes, gradients.READINGS):
             for regime, color in zip(REGIMES, ("tab:blue", "tab:green")):
                 n = ex[regime]["norms"][reading]
@@ -99,7 +101,7 @@ def gradient_norms(ctx, ex):
                 ax.errorbar(GRAD_BS, m, yerr=s, fmt="o-", ms=3, capsize=2, color=color,
                             label=f"{regime} (n={len(n)})")
                 ax.plot(GRAD_BS, m[-1] * np.sqrt(GRAD_BS / GRAD_BS[-1]), ":", color=color, lw=1)
-            ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="|accumulated W3 gradient|",
+            ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="|W3 gradient| (the reading's)",
                    title=f"reading '{reading}' (dotted: sqrt(BS) through BS1024)")
             ax.legend(fontsize=8)
         fig.suptitle(f"F4: mean gradient norm vs batch size, error bars = std over trials ({ctx.scale.name} scale)")
@@ -117,8 +119,8 @@ def norm_variation(ctx, ex, cv):
             k = m[-1] / m
             axes[0].errorbar(GRAD_BS * (1.06 if regime == "late" else 1.0), m * k, yerr=s * k, fmt="o", ms=3,
                              capsize=2, color=color, label=f"{regime} (n={len(n)})")
-            for reading, ls in zip(gradients.READINGS, ("-", "--", ":", "-.")):
-                axes[1].plot(GRAD_BS, cv(ex[regime]["norms"][reading]), ls, marker="o", ms=2, color=color,
+            for reading, ls in zip(gradients.READINGS, ("-", "--", ":", "-.", (0, (1, 3)))):
+                axes[1].plot(GRAD_BS, cv(ex[regime]["norms"][reading]), linestyle=ls, marker="o", ms=2, color=color,
                              label=f"{regime}, {reading}")
         axes[0].set(xscale="log", xlabel="batch size", ylabel="norm x mu_1024/mu_BS",
                     title="normalised mean +- normalised std ('sum')")

@@ -27,6 +27,11 @@ result: F3 adds each switched schedule against the un-switched BS1024 control
 0.1 accuracy reading is F2's (one comparison, one margin), shown in F9's
 section as related; F1's section shows F9's equal-steps accuracy beside the
 post's word "asymptotic".
+Added 2026-12-01 (issue 13), before any paper-scale gradient result: the size
+of F5's and F6's effects (F5: CV at BS1024 at least twice BS2's; F6: the
+normalised spread at least doubles from BS2 to BS1024, and at BS1024 exceeds
+half the mean) and F7's "centres alike", each under the literal "sum"
+reading, early and late. The quick-scale direction readings were known then.
 """
 from harness.findings import Finding, Related
 
@@ -76,16 +81,20 @@ F4 = Finding(
     {"exponent": 0.5, "squared-norm exponent": 1.0})
 F5 = Finding(
     "F5", "At equal mean step size, larger batches vary more in how far they move",
-    SECTIONS["gradients"], ("test_cv_grows_with_batch_size[sum-early]", "test_cv_grows_with_batch_size[sum-late]"))
+    SECTIONS["gradients"], tuple(f"{t}[sum-{g}]" for t in ("test_cv_grows_with_batch_size", "test_cv_at_least_doubles")
+                                 for g in ("early", "late")))
 F6 = Finding(
     "F6", "Large batches make both very large and very small updates, depending on the samples drawn; "
           "small batches make updates of about one size",
-    SECTIONS["gradients"], ("test_normalised_spread_grows_with_batch_size[sum-early]",
-                            "test_normalised_spread_grows_with_batch_size[sum-late]"))
+    SECTIONS["gradients"], tuple(f"{t}[sum-{g}]" for t in ("test_normalised_spread_grows_with_batch_size",
+                                                           "test_spread_at_least_doubles",
+                                                           "test_large_batch_updates_very_large_and_very_small")
+                                 for g in ("early", "late")))
 F7 = Finding(
     "F7", "The individual gradient values have a heavier tail at larger batch sizes",
-    SECTIONS["gradients"], ("test_more_large_values_at_larger_batch[sum-early]",
-                            "test_more_large_values_at_larger_batch[sum-late]"),
+    SECTIONS["gradients"], tuple(f"{t}[sum-{g}]" for t in ("test_more_large_values_at_larger_batch",
+                                                           "test_centres_alike_across_batch_sizes")
+                                 for g in ("early", "late")),
     {"count beyond the highlighted value, BS1024": 1e5, "same, BS2": 1e2})
 F8 = Finding(
     "F8", "Better solutions lie far from the initial weights, and in a fixed number of epochs a large "

@@ -31,11 +31,23 @@ K steps, |B_k| samples in step k, N = samples used):
 - "mean": sum_k |B_k| g_k / N, the per-sample average of the gradients taken
   along the trajectory; the mean of the per-step gradients when B divides
   1024, and the gradient a summed loss would give, up to the constant N;
-- "sum-drop", "mean-drop": the same with the short last batch dropped.
+- "sum-drop", "mean-drop": the same with the short last batch dropped;
+- "step": no accumulation and no trajectory: at the start point, the gradient
+  of the summed (not averaged) loss over the trial's first B samples, i.e. B
+  g_1, the first step a summed loss would take. One batch per trial, so each
+  trial gives one independent value per batch size, like the others.
 
-Per-trial statistics are computed as trials run (no raw gradient tensors
-kept): norms of every reading, and the tail statistics and histograms of
-harness/tails.py. The fast sampler that runs the trials is harness/sampler.py.
+Per-trial statistics are computed as trials run (no raw gradient tensor
+kept): norms of every reading; the tail statistics of harness/tails.py (shape
+statistics of "sum"; the count and fraction beyond a fixed value, the width of
+the centre, of "sum", "mean" and "step"); histograms of "sum" and "mean"
+(figures). At the start point also, for the gradient noise scale (McCandlish
+et al. 2018, B_simple = tr(Sigma) / |G|^2): per batch size, the mean over the
+trial's full batches of the squared norm of the batch-mean gradient, of W3
+and of all parameters ("batch_sq"); E = |G|^2 + tr(Sigma) / B, so any two
+batch sizes give the two-batch estimators; and the mean loss of the trial's
+samples there ("start_loss"). The fast sampler that runs the trials is
+harness/sampler.py.
 """
 import math
 import time
@@ -47,14 +59,19 @@ import torch
 
 from . import data, estimate, provenance
 # BATCH_SIZES, N_SAMPLES, LR, TRIAL_SEED_BASE and ABS_C are also read from here by the claims (F4-F7)
-from .sampler import BATCH_SIZES, LR, N_SAMPLES, TRIAL_SEED_BASE, draw, sample_trials
-from .tails import ABS_C, HILL_M, HIST_EDGES, SIGNED_EDGES, TAIL_K, abs_exceed, log_hist, signed_hist, tail_stats
+from .sampler import BATCH_SIZES, LR, N_SAMPLES, TRIAL_SEED_BASE, draw, sample_trials, start_gradients, start_loss
+from .sampler import READINGS as TRAJECTORY_READINGS
+from .tails import (ABS_C, HILL_M, HIST_EDGES, SIGNED_EDGES, TAIL_K, abs_count, abs_exceed, centre_width, log_hist,
+                    signed_hist, tail_stats)
 from .trainer import RunConfig
 
-READINGS = ("sum", "mean", "sum-drop", "mean-drop")
+READINGS = TRAJECTORY_READINGS + ("step",)
+VALUE_READINGS = ("sum", "mean", "step")  # readings whose values are summarised (F7: counts, centre width)
+HIST_READINGS = ("sum", "mean")           # ... and histogrammed (figures; "step" left out to keep records small)
+NOISE_PARAMS = ("W3", "all")              # batch_sq: the last layer's weights, every parameter
 CHUNK = 8          # trials per cached spec: the unit xdist workers share
 GROUP = 4          # trials per sample_trials call (float32: stepped one at a time, see sample_trials)
-GRAD_TRIAL_FACTOR = 0.53  # a trial (sampler + statistics) / engine time of its SGD steps (see estimate_seconds)
+GRAD_TRIAL_FACTOR = 0.58  # a trial (sampler + statistics) / engine time of its SGD steps (see estimate_seconds)
 
 
 # -- the cached spec ------------------------------------------------------------------
@@ -92,7 +109,9 @@ class GradSpec:
         seconds per SGD step by batch size). A trial takes about GRAD_TRIAL_FACTOR x
         the engine time of its SGD steps (2912 at 15 batch sizes over 1024 samples):
         measured 1.72-1.80 s of sampler + 0.04 s of statistics per trial against
-        3.3-3.6 s of calibrated steps, float32, 1 thread, 2-core AMD EPYC (Zen 5)."""
+        3.3-3.6 s of calibrated steps, float32, 1 thread, 2-core AMD EPYC (Zen 5);
+        start_gradients adds about a tenth of the sampler's time (0.27 s against
+        2.7 s per trial on a loaded 2-core Xeon), hence 0.58."""
         steps = sum(math.ceil(self.n_samples / B) * estimate.step_seconds(calib, B) for B in self.batch_sizes)
         return self.count * steps * GRAD_TRIAL_FACTOR
 
@@ -101,45 +120,31 @@ class GradSpec:
         entry = ctx.results([self.start], need_tensors=True)[0]
         params = [p.to(torch.float32) for p in entry["tensors"][f"epoch{self.start_epoch}"]]
         x_tr, y_tr = training_pool(self.start, ctx)
-        # s_ref: RMS of trial 0's BS1024 gradient, so every chunk shares the bins and threshold
-        x0, y0 = _trial_data(x_tr, y_tr, [0], self.n_samples)
-        ref = sample_trials(params, x0, y0, (self.n_samples,), self.lr)[self.n_samples]["sum"][0]
-        s_ref = ref.pow(2).mean().sqrt().item()
-        nb = len(self.batch_sizes)
-        norms = {r: torch.zeros(self.count, nb, dtype=torch.float64) for r in READINGS}
-        tails = {s: torch.zeros(self.count, nb, dtype=torch.float64) for s in ("exceed", "kurtosis", "hill")}
-        zeros = torch.zeros(self.count, nb, dtype=torch.int64)
-        absx = {r: torch.zeros(self.count, nb, dtype=torch.float64) for r in ("sum", "mean")}
-        hist = {r: torch.zeros(nb, len(HIST_EDGES) + 1, dtype=torch.int64) for r in ("sum", "mean")}
-        hist_signed = {r: torch.zeros(nb, len(SIGNED_EDGES) + 1, dtype=torch.int64) for r in ("sum", "mean")}
+        scale = self._reference_scales(params, x_tr, y_tr)
+        stats = _Stats(self.count, len(self.batch_sizes))
         trials = list(range(self.first, self.first + self.count))
-        t_sample = 0.0
+        t_sample = t_start = 0.0
         for g0 in range(0, self.count, self.group):
             idx = trials[g0:g0 + self.group]
             xs, ys = _trial_data(x_tr, y_tr, idx, self.n_samples)
             ts = time.perf_counter()
             out = sample_trials(params, xs, ys, self.batch_sizes, self.lr)
             t_sample += time.perf_counter() - ts
+            ts = time.perf_counter()
+            at_start = start_gradients(params, xs, ys, self.batch_sizes)
+            stats.start_loss[g0:g0 + len(idx)] = start_loss(params, xs, ys)
+            t_start += time.perf_counter() - ts
             for j, B in enumerate(self.batch_sizes):
-                for r in READINGS:
-                    norms[r][g0:g0 + len(idx), j] = out[B][r].flatten(1).double().norm(dim=1)
-                for q in range(len(idx)):
-                    z, ex, ku, hi = tail_stats(out[B]["sum"][q], self.tail_k, self.hill_m)
-                    row = g0 + q
-                    zeros[row, j] = z
-                    tails["exceed"][row, j], tails["kurtosis"][row, j], tails["hill"][row, j] = ex, ku, hi
-                    for r in ("sum", "mean"):
-                        absx[r][row, j] = abs_exceed(out[B][r][q], self.abs_c * s_ref)
-                        hist[r][j] += log_hist(out[B][r][q], s_ref)
-                        hist_signed[r][j] += signed_hist(out[B][r][q], s_ref)
+                grads = dict(out[B], step=at_start[B]["step"])
+                stats.add(g0, j, grads, at_start[B], scale, self)
         wall = time.perf_counter() - t0
         record = {
             "spec": self.describe(), "regime": self.regime, "start_epoch": self.start_epoch,
             "trials": trials, "batch_sizes": list(self.batch_sizes), "readings": list(READINGS),
-            "norms": norms, "tails": tails, "zeros": zeros, "abs_exceed": absx, "hist": hist,
-            "hist_edges": list(HIST_EDGES), "hist_signed": hist_signed, "signed_edges": list(SIGNED_EDGES),
-            "s_ref": s_ref, "pool": len(x_tr),
-            "sampler_s": t_sample, "wall_s": wall, "trials_per_s": self.count / t_sample,
+            **stats.fields(),
+            "hist_edges": list(HIST_EDGES), "signed_edges": list(SIGNED_EDGES),
+            "s_ref": scale["sum"], "s_ref_step": scale["step"], "pool": len(x_tr),
+            "sampler_s": t_sample, "start_s": t_start, "wall_s": wall, "trials_per_s": self.count / t_sample,
             "threads": torch.get_num_threads(),
             "provenance": provenance.collect(ctx.device) | {
                 "fingerprint": ctx.fingerprint, "cache_key": ctx.key(self), "wall_s": wall,
@@ -151,9 +156,64 @@ class GradSpec:
         """Mean gradient norm per reading at the largest batch size, to compare two machines' records."""
         return {r: float(record["norms"][r][:, -1].mean()) for r in record["norms"]}
 
+    def _reference_scales(self, params, x_tr, y_tr):
+        """{reading: RMS of trial 0's BS-n gradient under it}: the unit of the fixed
+        threshold and the bins, shared by every chunk ("sum" and "mean" share one)."""
+        x0, y0 = _trial_data(x_tr, y_tr, [0], self.n_samples)
+        n = self.n_samples
+        s_ref = _rms(sample_trials(params, x0, y0, (n,), self.lr)[n]["sum"][0])
+        return {"sum": s_ref, "mean": s_ref, "step": _rms(start_gradients(params, x0, y0, (n,))[n]["step"][0])}
+
     def diverged_at(self, entry) -> None:
         """A chunk of trials steps from a finite start point for 1024 samples: never recorded as diverged."""
         return None
+
+
+class _Stats:
+    """The per-trial statistics of one chunk, filled as its trials run."""
+
+    def __init__(self, count, nb):
+        f64 = lambda: torch.zeros(count, nb, dtype=torch.float64)  # noqa: E731
+        i64 = lambda: torch.zeros(count, nb, dtype=torch.int64)  # noqa: E731
+        self.norms = {r: f64() for r in READINGS}
+        self.tails = {s: f64() for s in ("exceed", "kurtosis", "hill")}
+        self.zeros = i64()
+        self.abs_exceed = {r: f64() for r in VALUE_READINGS}
+        self.abs_count = {r: i64() for r in VALUE_READINGS}
+        self.centre = {r: f64() for r in VALUE_READINGS}
+        self.batch_sq = {k: f64() for k in NOISE_PARAMS}
+        self.start_loss = torch.zeros(count, dtype=torch.float64)
+        self.hist = {r: torch.zeros(nb, len(HIST_EDGES) + 1, dtype=torch.int64) for r in HIST_READINGS}
+        self.hist_signed = {r: torch.zeros(nb, len(SIGNED_EDGES) + 1, dtype=torch.int64) for r in HIST_READINGS}
+
+    def add(self, g0, j, grads, at_start, scale, spec):
+        """Batch size j of the trials from row g0: grads {reading: (T, 10, H)}."""
+        rows = slice(g0, g0 + len(grads["sum"]))
+        for r in READINGS:
+            self.norms[r][rows, j] = grads[r].flatten(1).double().norm(dim=1)
+        for k in NOISE_PARAMS:
+            self.batch_sq[k][rows, j] = at_start[f"sq_{k}"]
+        for q in range(len(grads["sum"])):
+            row = g0 + q
+            z, ex, ku, hi = tail_stats(grads["sum"][q], spec.tail_k, spec.hill_m)
+            self.zeros[row, j] = z
+            self.tails["exceed"][row, j], self.tails["kurtosis"][row, j], self.tails["hill"][row, j] = ex, ku, hi
+            for r in VALUE_READINGS:
+                v, threshold = grads[r][q], spec.abs_c * scale[r]
+                self.abs_exceed[r][row, j] = abs_exceed(v, threshold)
+                self.abs_count[r][row, j] = abs_count(v, threshold)
+                self.centre[r][row, j] = centre_width(v)
+            for r in HIST_READINGS:
+                self.hist[r][j] += log_hist(grads[r][q], scale[r])
+                self.hist_signed[r][j] += signed_hist(grads[r][q], scale[r])
+
+    def fields(self):
+        return {k: getattr(self, k) for k in ("norms", "tails", "zeros", "abs_exceed", "abs_count", "centre",
+                                              "batch_sq", "start_loss", "hist", "hist_signed")}
+
+
+def _rms(v):
+    return v.pow(2).mean().sqrt().item()
 
 
 def training_pool(start: RunConfig, ctx):
@@ -182,17 +242,16 @@ def gather(records):
     """Concatenate the chunks of one regime (in trial order) into numpy arrays."""
     recs = sorted(records, key=lambda r: r["trials"][0])
     cat = lambda get: np.concatenate([get(r).numpy() for r in recs])  # noqa: E731
+    by_key = lambda f: {k: np.concatenate([r[f][k].numpy() for r in recs]) for k in recs[0][f]}  # noqa: E731
     return {
         "trials": sum((r["trials"] for r in recs), []),
         "batch_sizes": recs[0]["batch_sizes"],
-        "norms": {k: cat(lambda r: r["norms"][k]) for k in recs[0]["norms"]},
-        "tails": {k: cat(lambda r: r["tails"][k]) for k in recs[0]["tails"]},
-        "zeros": cat(lambda r: r["zeros"]),
-        "abs_exceed": {k: cat(lambda r: r["abs_exceed"][k]) for k in recs[0]["abs_exceed"]},
+        **{f: by_key(f) for f in ("norms", "tails", "abs_exceed", "abs_count", "centre", "batch_sq")},
+        "zeros": cat(lambda r: r["zeros"]), "start_loss": cat(lambda r: r["start_loss"]),
         "hist": {k: sum(r["hist"][k] for r in recs).numpy() for k in recs[0]["hist"]},
         "hist_signed": {k: sum(r["hist_signed"][k] for r in recs).numpy() for k in recs[0]["hist_signed"]},
         "hist_edges": np.asarray(recs[0]["hist_edges"]), "signed_edges": np.asarray(recs[0]["signed_edges"]),
-        "s_ref": recs[0]["s_ref"],
+        "s_ref": recs[0]["s_ref"], "s_ref_step": recs[0]["s_ref_step"],
         "start_epoch": recs[0]["start_epoch"], "pool": recs[0]["pool"],
         "sampler_s": sum(r["sampler_s"] for r in recs),
         "trials_per_s": len(sum((r["trials"] for r in recs), [])) / sum(r["sampler_s"] for r in recs),
@@ -231,5 +290,6 @@ def protocol_note(ctx, ex):
             "samples": f"{N_SAMPLES} per trial, drawn from the start run's {e['pool']} training images",
             "batch_sizes": list(BATCH_SIZES), "lr": LR, "loss": "batch-mean cross-entropy",
             "remainder": "short last batch (drop readings: discarded)",
+            "step": "summed-loss gradient of the trial's first BS samples at the start point",
             "sampler": f"{e['trials_per_s']:.3g} trials/s early, {l['trials_per_s']:.3g} late (per worker)"}
 

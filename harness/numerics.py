@@ -31,12 +31,13 @@ FILES = {
     "train": {"engine.py": None, "model.py": None, "data.py": None, "geometry.py": None,
               "trainer.py": ("train", "_epoch_batches", "final")},
     "grad": {"sampler.py": None, "tails.py": None,
-             "gradients.py": ("GradSpec.compute", "training_pool", "_trial_data", "specs", "gather")},
+             "gradients.py": ("GradSpec.compute", "GradSpec._reference_scales", "_Stats", "_rms",
+                              "training_pool", "_trial_data", "specs", "gather")},
 }
 # group: (version, hash of FILES[group] when the version was set)
 VERSIONS = {
     "train": (3, "7f1b7483d0735ef5"),
-    "grad": (3, "813ea37167e9fb0d"),
+    "grad": (4, "3fe39c0bb8a7578a"),
 }
 
 

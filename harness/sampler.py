@@ -16,6 +16,11 @@ oneDNN's prepacked products for batch sizes 2-31; float64 stacks T trials as
 a leading bmm dimension. benchmarks/RESULTS.md has the measurements.
 harness/reference.py holds the plain nn.Module + autograd + optim.SGD loop
 that tests/test_gradients.py checks this sampler against.
+
+`start_gradients` takes no step: the gradients at the start point itself, of
+one batch (F4's "step" reading) and of every batch of the trial (the gradient
+noise scale's ingredients), from one forward and backward pass of the trial's
+samples and their Gram matrices.
 """
 import functools
 
@@ -26,6 +31,7 @@ N_SAMPLES = 1024
 LR = 0.01
 TRIAL_SEED_BASE = 1_000_000_007
 BLOCK = 64         # samples per block of delayed updates (see sample_trials)
+READINGS = ("sum", "mean", "sum-drop", "mean-drop")  # what sample_trials returns per batch size
 
 
 def draw(trial: int, pool: int, n: int = N_SAMPLES) -> torch.Tensor:
@@ -157,3 +163,71 @@ def sample_trials(start, xs, ys, batch_sizes=BATCH_SIZES, lr=LR, block=BLOCK, pa
         res.setdefault("mean-drop", res["mean"])
         out[B] = res
     return out
+
+
+def _forward(start, xs):
+    """The MLP at the start point on trials xs (T, n, 784): (h1, h2, logits)."""
+    W1, b1, W2, b2, W3, b3 = start
+    T = len(xs)
+    h1 = torch.baddbmm(b1, xs, W1.t().expand(T, -1, -1)).clamp_(min=0)
+    h2 = torch.baddbmm(b2, h1, W2.t().expand(T, -1, -1)).clamp_(min=0)
+    return h1, h2, torch.baddbmm(b3, h2, W3.t().expand(T, -1, -1))
+
+
+def start_loss(start, xs, ys):
+    """The mean cross-entropy of each trial's samples at the start point: (T,)
+    float64 (the noise scale is read against the loss, which it grows as it falls)."""
+    z = _forward(start, xs)[2].double()
+    return -torch.log_softmax(z, dim=2).gather(2, ys.unsqueeze(2)).squeeze(2).mean(1)
+
+
+def _per_sample_backward(start, xs, ys):
+    """One forward and backward pass at the start point, no update: per sample,
+    each layer's input with a 1 appended (so a bias is one more weight column)
+    and the summed loss's gradient w.r.t. the layer's pre-activation.
+    Returns [(A1, D1), (A2, D2), (A3, D3)], each (T, n, in + 1) and (T, n, out)."""
+    _, _, W2, _, W3, _ = start
+    T, n, _ = xs.shape
+    one = torch.ones(T, n, 1, dtype=xs.dtype)
+    h1, h2, z = _forward(start, xs)
+    d3 = torch.softmax(z, dim=2).scatter_add_(2, ys.unsqueeze(2), -one)  # softmax - one-hot: summed loss
+    d2 = torch.bmm(d3, W3.expand(T, -1, -1)).mul_(h2 > 0)
+    d1 = torch.bmm(d2, W2.expand(T, -1, -1)).mul_(h1 > 0)
+    return [(torch.cat([a, one], 2), d) for a, d in ((xs, d1), (h1, d2), (h2, d3))]
+
+
+def _gram(a):
+    return torch.bmm(a, a.transpose(1, 2))
+
+
+def _batch_mean_sq(K, B):
+    """K (T, n, n): K[i, j] = <g_i, g_j> of per-sample gradients. The mean over
+    the n // B full batches of B consecutive samples of |batch-mean gradient|^2
+    = sum of K over the batch's block / B^2. (T,) float64."""
+    T, n, _ = K.shape
+    m = n // B
+    blocks = K[:, :m * B, :m * B].double().reshape(T, m, B, m, B).diagonal(dim1=1, dim2=3)  # (T, B, B, m)
+    return blocks.sum((1, 2)).mean(1) / B ** 2
+
+
+def start_gradients(start, xs, ys, batch_sizes=BATCH_SIZES):
+    """The gradients at the start point, before any step, for trials xs (T, n,
+    784), ys (T, n). Returns {B: {"step": (T, 10, H), "sq_W3": (T,), "sq_all": (T,)}}:
+    - "step": the last layer's weight gradient of the summed (not averaged)
+      cross-entropy over the trial's first B samples: the first SGD step of
+      the trial at batch size B, times B;
+    - "sq_W3", "sq_all": over the trial's n // B full batches of B consecutive
+      samples (a short last batch left out), the mean squared norm of the
+      batch-mean gradient, of the last layer's weights (the post's tensor) and
+      of every parameter. Its expectation is |G|^2 + tr(Sigma) / B (sampling
+      without replacement from a large pool), so two batch sizes give the
+      two-batch estimates of |G|^2 and tr(Sigma) (McCandlish et al. 2018).
+    Per-sample gradients are never formed: layer l's gradient of sample i is
+    D_i A_i^T, so <g_i, g_j> = (D_i . D_j)(A_i . A_j), and a batch's squared
+    norm is a block sum of that Gram matrix."""
+    (a1, d1), (a2, d2), (a3, d3) = _per_sample_backward(start, xs, ys)
+    h2 = a3[:, :, :-1]
+    k_w3 = _gram(d3) * _gram(h2)
+    k_all = k_w3 + _gram(d3) + _gram(d2) * _gram(a2) + _gram(d1) * _gram(a1)  # + _gram(d3): b3's term
+    return {B: {"step": torch.bmm(d3[:, :B].transpose(1, 2), h2[:, :B]),
+                "sq_W3": _batch_mean_sq(k_w3, B), "sq_all": _batch_mean_sq(k_all, B)} for B in batch_sizes}

@@ -6,8 +6,11 @@ ReLU units, counted and excluded): exceedance fraction beyond TAIL_K robust
 spreads (1.4826 MAD about the median), excess kurtosis, Hill tail index on the
 HILL_M largest |values|. These are scale-free, so "mean" gives the same values
 as "sum". The post's literal comparison, counts beyond one fixed value on the
-axis, is the fraction of nonzero |values| above ABS_C * s_ref, where s_ref is
-the RMS of the BS1024 gradient of trial 0 (the same in every chunk).
+axis, is the fraction (and the count) of nonzero |values| above ABS_C * s_ref,
+where s_ref is the RMS of the BS1024 gradient of trial 0 under the same
+reading (the same in every chunk). The width of the distribution's centre,
+for F7's "centres alike": the robust spread (1.4826 MAD about the median) of
+the nonzero values, not normalised.
 Fixed-bin histograms, summed over a chunk's trials for the figures: of
 log10(|value| / s_ref) (zeros excluded, HIST_EDGES; F7's tails) and of the
 signed values, asinh(value / s_ref) (zeros included, SIGNED_EDGES; F7's
@@ -47,6 +50,20 @@ def abs_exceed(v: torch.Tensor, threshold: float) -> float:
     v = v.reshape(-1)
     nz = v[v != 0]
     return (nz.abs() > threshold).double().mean().item()
+
+
+def abs_count(v: torch.Tensor, threshold: float) -> int:
+    """How many values' magnitudes exceed a fixed threshold (zeros never do)."""
+    return int((v.reshape(-1).abs() > threshold).sum().item())
+
+
+def centre_width(v: torch.Tensor) -> float:
+    """The width of the centre of one gradient's value distribution, in its own
+    units: 1.4826 x the median absolute deviation from the median of the nonzero
+    values (the standard deviation, were the centre normal)."""
+    v = v.reshape(-1).double()
+    nz = v[v != 0]
+    return (1.4826 * (nz - nz.median()).abs().median()).item()
 
 
 def _counts(x: torch.Tensor, edges) -> torch.Tensor:

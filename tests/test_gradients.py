@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from harness import gradients, model, reference, sampler, scales, tails, verdicts
 from harness.cache import spec_key
@@ -29,7 +30,7 @@ def test_fast_sampler_matches_naive_loop_float64(B_set):
     for t in range(2):
         ref = reference.naive_trial(p, x[t], y[t], B_set, lr=0.05)
         for B in B_set:
-            for r in gradients.READINGS:
+            for r in sampler.READINGS:
                 a, b = fast[B][r][t], ref[B][r]
                 assert torch.allclose(a, b, rtol=1e-10, atol=1e-13), (B, r, (a - b).abs().max().item())
 
@@ -95,7 +96,7 @@ def test_sampler_full_trial_at_lr_001_matches_the_float64_naive_loop():
         return ((got[B][r][0].double() - ref[B][r]).norm() / ref[B][r].norm()).item()
     problems = []
     got64 = sampler.sample_trials(p64, x, y)
-    err64 = {B: max(rel(got64, B, r) for r in gradients.READINGS) for B in sampler.BATCH_SIZES}
+    err64 = {B: max(rel(got64, B, r) for r in sampler.READINGS) for B in sampler.BATCH_SIZES}
     if max(err64.values()) >= 1e-9:
         problems.append("float64: " + ", ".join(f"B{B} {e:.1e}" for B, e in err64.items()))
     p32, x32 = [q.float() for q in p64], x.float()
@@ -105,13 +106,52 @@ def test_sampler_full_trial_at_lr_001_matches_the_float64_naive_loop():
         paths["float32 prepacked (B 2-31)"] = True
     for name, packed in paths.items():
         got = sampler.sample_trials(p32, x32, y, packed=packed)
-        err = {B: max(rel(got, B, r) for r in gradients.READINGS) for B in sampler.BATCH_SIZES}
+        err = {B: max(rel(got, B, r) for r in sampler.READINGS) for B in sampler.BATCH_SIZES}
         norm_err = {B: max(abs(got[B][r][0].double().norm().item() / ref[B][r].norm().item() - 1)
-                           for r in gradients.READINGS) for B in sampler.BATCH_SIZES}
+                           for r in sampler.READINGS) for B in sampler.BATCH_SIZES}
         events = {B: e for B, e in err.items() if e >= ROUNDING}
         if len(events) > KINK_EVENTS or any(e >= KINK for e in events.values()):
             problems.append(f"{name}: " + ", ".join(f"B{B} {e:.1e} (norm {norm_err[B]:.1e})" for B, e in err.items()))
     assert not problems, "relative error of the readings against the float64 naive loop:\n" + "\n".join(problems)
+
+
+def _autograd_grads(p, x, y, reduction):
+    """Every parameter's gradient of the cross-entropy of (x, y) at p, the plain way."""
+    ps = [q.clone().requires_grad_() for q in p]
+    h = F.relu(F.linear(F.relu(F.linear(x, ps[0], ps[1])), ps[2], ps[3]))
+    F.cross_entropy(F.linear(h, ps[4], ps[5]), y, reduction=reduction).backward()
+    return [q.grad for q in ps]
+
+
+def _at_start_autograd(p, x, y, B):
+    """start_gradients' quantities by autograd, batch by batch: the summed-loss
+    W3 gradient of the first B samples, and over the full batches the mean
+    squared norm of the batch-mean gradient (W3; every parameter)."""
+    batches = [_autograd_grads(p, x[k:k + B], y[k:k + B], "mean") for k in range(0, len(x) - B + 1, B)]
+    return {"step": _autograd_grads(p, x[:B], y[:B], "sum")[4],
+            "sq_W3": float(np.mean([g[4].pow(2).sum().item() for g in batches])),
+            "sq_all": float(np.mean([sum(q.pow(2).sum().item() for q in g) for g in batches]))}
+
+
+def test_start_gradients_match_autograd_float64():
+    """The start point's gradients (F4's "step" reading; the noise scale's batch
+    norms) from the Gram-matrix shortcut equal autograd's, batch by batch,
+    including batch sizes that leave a short batch out (50 = 7 x 7 + 1)."""
+    p, x, y = _setup(50)
+    B_set = (1, 3, 7, 16, 50)
+    got = sampler.start_gradients(p, x, y, B_set)
+    for t in range(2):
+        for B in B_set:
+            ref = _at_start_autograd(p, x[t], y[t], B)
+            torch.testing.assert_close(got[B]["step"][t], ref["step"], rtol=1e-10, atol=1e-13)
+            for k in ("sq_W3", "sq_all"):
+                assert got[B][k][t].item() == pytest.approx(ref[k], rel=1e-10), (t, B, k)
+    loss = [F.cross_entropy(F.linear(F.relu(F.linear(F.relu(F.linear(x[t], p[0], p[1])), p[2], p[3])), p[4], p[5]),
+                            y[t]).item() for t in range(2)]
+    assert sampler.start_loss(p, x, y).tolist() == pytest.approx(loss, rel=1e-12)
+    # one batch of n: the step reading is n x the trajectory's single batch-mean gradient
+    one = sampler.sample_trials(p, x, y, (50,))[50]["sum"]
+    torch.testing.assert_close(got[50]["step"], 50 * one, rtol=1e-10, atol=1e-13)
 
 
 def test_packed_float32_path_matches_the_plain_float32_path():
@@ -122,7 +162,7 @@ def test_packed_float32_path_matches_the_plain_float32_path():
     a = sampler.sample_trials(p, x, y, B_set, packed=True)
     b = sampler.sample_trials(p, x, y, B_set, packed=False)
     for B in B_set:
-        for r in gradients.READINGS:
+        for r in sampler.READINGS:
             assert (a[B][r] - b[B][r]).norm() / b[B][r].norm() < 1e-5, (B, r)
 
 
@@ -198,15 +238,16 @@ def test_gather_sums_signed_histograms_over_chunks():
 
     def rec(first, fill):
         r = {"trials": [first], "batch_sizes": [1, 2], "start_epoch": 1, "pool": 100, "s_ref": 0.5,
-             "sampler_s": 1.0, "zeros": torch.zeros(1, nb, dtype=torch.int64),
+             "s_ref_step": 512.0, "sampler_s": 1.0, "zeros": torch.zeros(1, nb, dtype=torch.int64),
              "hist_edges": list(tails.HIST_EDGES), "signed_edges": list(tails.SIGNED_EDGES)}
-        for k in ("norms", "tails", "abs_exceed"):
+        for k in ("norms", "tails", "abs_exceed", "abs_count", "centre", "batch_sq"):
             r[k] = {"sum": torch.zeros(1, nb, dtype=torch.float64)}
+        r["start_loss"] = torch.full((1,), float(first), dtype=torch.float64)
         r["hist"] = {"sum": torch.full((nb, len(tails.HIST_EDGES) + 1), fill, dtype=torch.int64)}
         r["hist_signed"] = {"sum": torch.full((nb, nbin), fill, dtype=torch.int64)}
         return r
     got = gradients.gather([rec(1, 2), rec(0, 3)])
-    assert got["trials"] == [0, 1]
+    assert got["trials"] == [0, 1] and list(got["start_loss"]) == [0.0, 1.0]
     assert got["hist_signed"]["sum"].shape == (nb, nbin) and (got["hist_signed"]["sum"] == 5).all()
     assert isinstance(got["signed_edges"], np.ndarray) and tuple(got["signed_edges"]) == tails.SIGNED_EDGES
 
@@ -244,6 +285,11 @@ def _tails_np(v, k=tails.TAIL_K, m=tails.HILL_M):
     return v.size - nz.size, exceed, kurt, 1.0 / np.mean(np.log(a[:m]) - np.log(a[m]))
 
 
+def _lower_median(a):
+    """torch.median's median: the lower of the two middle values of an even count."""
+    return np.sort(a)[(a.size - 1) // 2]
+
+
 def _binned(vals, edges):
     """Counts in the bins (e_{i-1}, e_i], plus underflow and overflow: len(edges) + 1.
     The closed side matters: exact zeros (dead units) sit on SIGNED_EDGES' edge 0."""
@@ -256,8 +302,10 @@ def test_gradspec_compute_end_to_end_against_independent_values(monkeypatch):
     snapshot is a perturbed init and whose training pool is 200 synthetic
     images. Every number of its record is computed again here without the
     sampler or harness/tails.py: the draws from the documented seed rule, the
-    gradients by the float64 naive loop, s_ref, norms of the four readings,
-    zeros, tail statistics, exceedance fractions and both histograms.
+    gradients by the float64 naive loop and, at the start point, by autograd
+    batch by batch; s_ref and s_ref_step, norms of the five readings, zeros,
+    tail statistics, exceedance fractions and counts, centre widths, the
+    batch gradients' squared norms and both histograms.
     float32 sampler against float64: a 96-sample trajectory at lr 0.01 parts by
     rounding only (measured <= 1e-6 relative), hence rtol 1e-5 on norms, s_ref
     and the tail statistics, and at most 2 values per trial on any count."""
@@ -294,12 +342,29 @@ def test_gradspec_compute_end_to_end_against_independent_values(monkeypatch):
         idx = torch.randperm(200, generator=torch.Generator().manual_seed(1_000_000_007 + t))[:n]
         return reference.naive_trial(p64, pool[0][idx].double(), pool[1][idx], batch_sizes, lr=0.01)
 
+    def at_start(t, B):
+        idx = torch.randperm(200, generator=torch.Generator().manual_seed(1_000_000_007 + t))[:n]
+        return _at_start_autograd(p64, pool[0][idx].double(), pool[1][idx], B)
+
     s_ref = naive(0, (n,))[n]["sum"].pow(2).mean().sqrt().item()
+    s_ref_step = at_start(0, n)["step"].pow(2).mean().sqrt().item()
     assert rec["s_ref"] == pytest.approx(s_ref, rel=1e-5)
+    assert rec["s_ref_step"] == pytest.approx(s_ref_step, rel=1e-5) and s_ref_step == pytest.approx(n * s_ref)
     refs = {t: naive(t, bs) for t in rec["trials"]}
+    starts = {t: {B: at_start(t, B) for B in bs} for t in rec["trials"]}
+    for t in rec["trials"]:
+        for B in bs:
+            refs[t][B]["step"] = starts[t][B]["step"]
+    scale = {"sum": s_ref, "mean": s_ref, "step": s_ref_step}
     for q, t in enumerate(rec["trials"]):
         ref = refs[t]
+        idx = torch.randperm(200, generator=torch.Generator().manual_seed(1_000_000_007 + t))[:n]
+        h = F.relu(F.linear(F.relu(F.linear(pool[0][idx].double(), p64[0], p64[1])), p64[2], p64[3]))
+        loss = F.cross_entropy(F.linear(h, p64[4], p64[5]), pool[1][idx]).item()
+        assert rec["start_loss"][q].item() == pytest.approx(loss, rel=1e-5), t
         for j, B in enumerate(bs):
+            for k in ("W3", "all"):
+                assert rec["batch_sq"][k][q, j].item() == pytest.approx(starts[t][B][f"sq_{k}"], rel=1e-5), (t, B)
             for r in gradients.READINGS:
                 assert rec["norms"][r][q, j].item() == pytest.approx(ref[B][r].norm().item(), rel=1e-5), (t, B, r)
             v = ref[B]["sum"].numpy().ravel()
@@ -309,10 +374,14 @@ def test_gradspec_compute_end_to_end_against_independent_values(monkeypatch):
             assert abs(rec["tails"]["exceed"][q, j].item() - ex) <= 2 / nnz, (t, B)
             assert rec["tails"]["kurtosis"][q, j].item() == pytest.approx(ku, rel=1e-5), (t, B)
             assert rec["tails"]["hill"][q, j].item() == pytest.approx(hi, rel=1e-5), (t, B)
-            for r in ("sum", "mean"):
+            for r in ("sum", "mean", "step"):
                 w = ref[B][r].numpy().ravel()
                 w = w[w != 0]
-                assert abs(rec["abs_exceed"][r][q, j].item() - np.mean(np.abs(w) > 3.0 * s_ref)) <= 2 / w.size
+                beyond = np.abs(w) > 3.0 * scale[r]
+                assert abs(rec["abs_exceed"][r][q, j].item() - np.mean(beyond)) <= 2 / w.size, (t, B, r)
+                assert abs(rec["abs_count"][r][q, j].item() - beyond.sum()) <= 2, (t, B, r)
+                width = 1.4826 * _lower_median(np.abs(w - _lower_median(w)))
+                assert rec["centre"][r][q, j].item() == pytest.approx(width, rel=1e-5), (t, B, r)
         # 96 = 19 x 5 + 1: at B = 5 the short last batch makes the drop readings differ
         assert rec["norms"]["sum-drop"][q, 1] != rec["norms"]["sum"][q, 1]
     # histograms: summed over the chunk's trials, every value counted once, in the bins numpy gives
