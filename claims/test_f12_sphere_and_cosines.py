@@ -66,6 +66,15 @@ radius.
   smallest one the post saw, is a tie, not "least changed". A ratio, not a
   difference of cosines: a difference shrinks with how far the run moved
   (6e-5 for BS1024 at quick scale), a ratio does not.
+Measured (quick scale, 3 seeds, standard inputs, the first run of these
+rules): the radial fraction is +0.019 to +0.041 for the SGD configs (Adam
+BS64: -0.006); per layer the last layer's is the largest, +0.20 to +0.42
+(it grows outward), layers 1 and 2 stay under 0.03: supported, with a wide
+margin. Layer 2's ratio of lost direction is 0.68-0.83 for SGD (supported)
+and 0.91 [0.89, 0.94] for Adam (inconclusive). With x/255 inputs: radial
+fractions +0.019 to +0.048; layer 2's ratio 0.70-0.82 for SGD, 0.99 [0.96,
+1.02] for Adam (contradicted: a tie).
+
 Primary readings (claims/post.py): the SGD norms, the SGD radial fractions
 and every configuration's cosines, standard inputs; "every layer moves along
 its sphere" and "second layer moves least" are secondary.
@@ -92,9 +101,12 @@ CONFIGS = protocol.NORM_TABLE  # name -> (optimizer, batch size, lr, paper epoch
 SGD_CONFIGS = [c for c in CONFIGS if c.startswith("SGD")]
 
 KNOWN = (
-    Known("quick", "test_second_layer_changes_least[Adam BS64-x255]", "inconclusive", scaling="x255",
-          why="with x/255 inputs Adam's first and second layers keep about as much of their init (the old quick "
-              "scale found the first ahead); with standard inputs the second layer is highest"),
+    Known("quick", "test_second_layer_changes_least[Adam BS64-x255]", "contradicted", scaling="x255",
+          why="with x/255 inputs Adam's first and second layers lose about as much of their direction (0.66 "
+              "each): a tie under the 10% margin (the old rule, margin 0, was inconclusive here)"),
+    Known("quick", "test_second_layer_changes_least[Adam BS64-standard]", "inconclusive",
+          why="Adam's second layer loses 0.59 of its direction against the first layer's 0.65: ahead, but by "
+              "about the 10% margin (Intel Xeon; Adam's quick runs differ by CPU)"),
 )
 
 
@@ -221,13 +233,13 @@ def radial_figure(ctx, scaling):
             if ctx.available(specs)}
     fig, axes = plots.figure(3, 1, size=(4.6, 3.8))
     colors = dict(zip(CONFIGS, ("tab:orange", "tab:purple", "tab:blue", "tab:green", "tab:red")))
-    xmax = 1e-3
+    xs_seen = []
     for n, recs in rows.items():
         x = [final(r, "w_dist") / r["history"]["w_norm"][0] for r in recs]
         y = [final(r, "w_norm") / r["history"]["w_norm"][0] for r in recs]
         axes[0].scatter(x, np.asarray(y) - 1, color=colors[n], s=12, label=n)
-        xmax = max(xmax, *x)
-    xs = np.geomspace(1e-3, 1.5 * xmax, 100)
+        xs_seen += x
+    xs = np.geomspace(0.5 * min(xs_seen), 1.5 * max(xs_seen), 100)
     axes[0].plot(xs, np.sqrt(1 + xs ** 2) - 1, "k:", lw=1, label="move orthogonal to w0")
     axes[0].plot(xs, 0.05 + 0 * xs, color="gray", lw=0.8, label="the norm rule's +5%")
     axes[0].set(xscale="log", yscale="log", xlabel="|d| / |w0|", ylabel="|w| / |w0| - 1")
