@@ -99,8 +99,9 @@ F7 = Finding(
 F8 = Finding(
     "F8", "Better solutions lie far from the initial weights, and in a fixed number of epochs a large "
           "batch (batch-averaged loss) takes too few steps to reach them",
+    # equal train loss replaced the grid's Spearman rho (issue 13): progress alone makes rho 1
     SECTIONS["far"], ("test_small_batch_travels_farther[0.01-standard]",
-                      "test_accuracy_rises_with_distance[standard]"),
+                      "test_farther_is_better_at_equal_loss[standard]"),
     {"W": 6.71, "B": 0.11, "A": 98.0, "best distance": 6.0})
 F9 = Finding(
     "F9", "A tenfold learning rate, or 16x the epochs, lets a large batch reach the far, better solutions",
@@ -126,6 +127,8 @@ F12 = Finding(
     "F12", "With SGD the weights stay near the sphere of their initial radius and keep their direction; "
            "Adam ignores the initialisation",
     SECTIONS["adam"], tuple(f"test_sgd_norm_stays_on_initial_sphere[{c}-standard]" for c in SGD_NORM_CONFIGS)
+    # the radial fraction (issue 13): the norm alone follows from the distance (F8)
+    + tuple(f"test_sgd_moves_along_the_sphere[{c}-standard]" for c in SGD_NORM_CONFIGS)
     + tuple(f"test_layer_cosines[{c}-standard]" for c in SGD_NORM_CONFIGS + ("Adam BS64",)),
     {"norm": {"SGD BS64": 44.9, "SGD BS1024": 44.1, "SGD BS1024 lr 0.1": 44.7, "SGD BS1024 480 epochs": 44.9,
               "Adam BS64": 258.0},
