@@ -194,7 +194,8 @@ def test_executor_ray_without_ray_names_the_install(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
     o = types.SimpleNamespace(executor="ray", exact_numerics=False, runs_per_gpu=None, device="cpu")
-    with pytest.raises(HarnessError, match=r"--executor ray needs Ray, which is not installed: pip install -e '\.\[ray\]'"):
+    with pytest.raises(HarnessError, match=r"--executor ray needs Ray, which is not installed: "
+                                           r"pip install -e '\.\[ray\]'"):
         options._executor(o)
 
 
