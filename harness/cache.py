@@ -185,16 +185,36 @@ class RunCache:
     def _lock(self, key, timeout):
         return FileLock(str(self.locks / f"{key}.lock"), timeout=timeout)
 
+    def find(self, key, local_only=False):
+        """The sound entry for key (a published record first, unless local_only), or None."""
+        return self._valid(key, local_only)
+
+    def claim(self, key):
+        """The key's lock, taken without waiting (the caller computes the entry
+        elsewhere, then stores it and releases the lock), or None when another
+        process holds it: that process is computing the entry."""
+        lock = self._lock(key, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            return None
+        return lock
+
     def _compute_locked(self, key, compute, desc, info, local_only=False):
         entry = self._valid(key, local_only)  # someone may have finished it while we waited
         if entry is not None:
             return self._found(key, desc, info, entry)
         t0 = time.perf_counter()
         entry = compute()
+        return self.store(key, entry, desc, info, time.perf_counter() - t0)
+
+    def store(self, key, entry, desc="", info=None, wall_s=None):
+        """Write an entry computed for key (here, or returned by a remote worker:
+        harness/executor.py), publish it, log it as computed."""
         self.write(key, entry)
         if self.publish:
             records.write(self.publish, key, entry, desc)
-        self.events(event="computed", key=key, desc=desc, wall_s=time.perf_counter() - t0, **_info(info, entry))
+        self.events(event="computed", key=key, desc=desc, wall_s=wall_s, **_info(info, entry))
         return entry
 
     # -- the two ways in -----------------------------------------------------

@@ -10,9 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from .cache import RunCache, spec_key
+from .executor import InProcess
 
 
 class RunSkipped(Exception):
@@ -42,8 +41,10 @@ class Context:
     publish: Path | None = None  # --publish: where computed entries are published
     exact: bool = False  # --exact-numerics: key runs on this machine's fingerprint too
     no_train: bool = False  # --no-train: read what exists, skip readings that would need training
+    executor: "object" = None  # where missing runs are computed (harness/executor.py): this process by default
 
     def __post_init__(self):
+        self.executor = self.executor or InProcess()
         self.cache = RunCache(self.cache_root, self.refresh_since, events=self._event,
                               published=self.published, publish=self.publish)
         self.diverged_seen: list[tuple[str, int]] = []  # diverged runs the current test read
@@ -78,15 +79,15 @@ class Context:
         matmul), the torch version. Stored with every record as provenance;
         part of the key only under --exact-numerics."""
         from . import provenance
-        return {"device": torch.device(self.device).type, "device_name": provenance.device_name(self.device),
-                "threads": torch.get_num_threads(), "torch": str(torch.__version__)}
+        return provenance.fingerprint(self.device)
 
     def key(self, spec):
         return spec_key(spec, self.fingerprint if self.exact else None)
 
-    def _job(self, spec):
-        """(key, compute, desc, info) for the cache: what it logs about an entry comes from the spec."""
-        return (self.key(spec), lambda: spec.compute(self), spec.describe(),
+    def job(self, spec):
+        """(key, compute, desc, info) for the cache: compute goes through the session's executor;
+        what the cache logs about an entry comes from the spec."""
+        return (self.key(spec), lambda: self.executor.submit(spec, self).result().entry, spec.describe(),
                 lambda entry: {"diverged_at": spec.diverged_at(entry)} | made_by(entry))
 
     def too_long(self, spec) -> bool:
@@ -106,11 +107,12 @@ class Context:
         return not any(self.excluded(s) for s in specs)
 
     def prefetch(self, specs):
-        """Compute every missing spec, largest first, sharing the work with
-        any other process that prefetches the same list."""
+        """Compute every missing spec, largest first, through the session's
+        executor, sharing the work with any other process that prefetches the
+        same list."""
         uniq = {self.key(s): s for s in specs if not self.excluded(s)}
         order = sorted(uniq.values(), key=lambda s: (getattr(s, "kind", "") != "train", -s.cost()))
-        self.cache.ensure([self._job(s) for s in order])
+        self.executor.prefetch(self, order)
 
     def results(self, specs, need_tensors=False):
         """The cache entries of specs, in order, computing what is missing.
@@ -128,7 +130,7 @@ class Context:
                 if not self.cache.path(k).exists() and self.cache.has(k):
                     self.say(f"[{self.worker}] retraining {s.describe()}: its published record holds no weights, "
                              f"and this reading starts from them")
-        out = [self.cache.get(*self._job(s), local_only=need_tensors) for s in specs]
+        out = [self.cache.get(*self.job(s), local_only=need_tensors) for s in specs]
         for s, e in zip(specs, out):
             if "source" in e:
                 self._compare_local(s, e)

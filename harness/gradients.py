@@ -115,6 +115,10 @@ class GradSpec:
         steps = sum(math.ceil(self.n_samples / B) * estimate.step_seconds(calib, B) for B in self.batch_sizes)
         return self.count * steps * GRAD_TRIAL_FACTOR
 
+    def needs(self) -> tuple:
+        """The start run: compute reads its snapshot weights."""
+        return (self.start,)
+
     def compute(self, ctx):
         t0 = time.perf_counter()
         entry = ctx.results([self.start], need_tensors=True)[0]

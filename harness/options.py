@@ -49,6 +49,11 @@ def add(parser):
     g.addoption("--exact-numerics", action="store_true",
                 help="reuse only runs computed with this machine's fingerprint (device, threads, torch): "
                      "bit-identical reuse; published records from other machines are then not read")
+    g.addoption("--executor", default="in-process",
+                help="where missing runs train: in-process (this process, or each xdist worker; default) | ray "
+                     "(Ray Core tasks: a local instance, or the cluster RAY_ADDRESS names; pip install -e '.[ray]')")
+    g.addoption("--runs-per-gpu", type=int, default=None,
+                help="with --executor ray --device cuda: runs that share one GPU (each takes 1/N of it; default 1)")
     g.addoption("--max-epochs", type=int, default=None,
                 help="skip (do not train) runs longer than this many epochs, e.g. 60 leaves out the "
                      "480-epoch arm of F9/F10/F12 at paper scale; the readings that need them are skipped")
@@ -73,6 +78,8 @@ class Options:
     publish: Path | None = None
     exact: bool = False
     no_train: bool = False
+    executor: str = "in-process"  # harness/executor.py
+    runs_per_gpu: int = 1
 
 
 def absolute(path) -> str | None:
@@ -99,7 +106,9 @@ def parse(o, verify_data=True) -> Options:
     scalings = SCALING_CHOICES.get(o.scaling)
     if scalings is None:
         raise HarnessError(f"unknown --scaling {o.scaling!r}: pass standard (the post's protocol), x255 or both")
-    device = _device(o.device)
+    executor, runs_per_gpu = _executor(o)
+    # a Ray cluster's GPUs need not be on this machine: the executor checks the cluster's when it starts
+    device = "cuda" if executor == "ray" and o.device == "cuda" else _device(o.device)
     root = _data_root(o.data_root)
     cache, report = Path(absolute(o.cache_dir)), Path(absolute(o.report_dir))
     for what, p, flag, env in (("cache", cache, "--cache-dir", "BSC_CACHE_DIR"),
@@ -113,7 +122,28 @@ def parse(o, verify_data=True) -> Options:
         _writable_dir("publish", publish, "--publish", None)
     return Options(scale, tuple(range(n)), scalings, device, root, bool(o.download), cache, report, bool(o.refresh),
                    o.max_epochs, records, publish, bool(o.exact_numerics),
-                   bool(o.no_train))
+                   bool(o.no_train), executor, runs_per_gpu)
+
+
+def _executor(o) -> tuple[str, int]:
+    """--executor and --runs-per-gpu, checked together with the options they depend on."""
+    import importlib.util
+
+    from .executor import EXECUTORS
+    if o.executor not in EXECUTORS:
+        raise HarnessError(f"unknown --executor {o.executor!r}: pass {' or '.join(EXECUTORS)}")
+    if o.executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise HarnessError("--executor ray needs Ray, which is not installed: pip install -e '.[ray]'")
+    if o.executor == "ray" and o.exact_numerics:
+        raise HarnessError("--exact-numerics keys runs on this machine's fingerprint, and --executor ray trains "
+                           "them on Ray's workers: drop one of the two")
+    if o.runs_per_gpu is not None:
+        if o.runs_per_gpu < 1:
+            raise HarnessError(f"--runs-per-gpu must be at least 1, got {o.runs_per_gpu}")
+        if o.executor != "ray" or o.device != "cuda":
+            raise HarnessError("--runs-per-gpu shares GPUs among Ray tasks: pass it with --executor ray "
+                               "--device cuda, or leave it out")
+    return o.executor, o.runs_per_gpu or 1
 
 
 def _data_root(value) -> str | None:

@@ -207,6 +207,11 @@ def pytest_sessionfinish(session, exitstatus):
         session_of(session.config).finish(exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
+def pytest_unconfigure(config):
+    if _SESSION in config.stash:
+        session_of(config).executor.close()  # a local Ray instance this session started
+
+
 def pytest_terminal_summary(terminalreporter, config):
     if _SESSION in config.stash:
         session_of(config).terminal_summary(terminalreporter)

@@ -41,6 +41,14 @@ def _cpu_model() -> str:
     return ""
 
 
+def fingerprint(device: str) -> dict:
+    """What can change a run's last bits without changing its protocol: the
+    device and its model, the intra-op thread count (how BLAS splits a
+    matmul), the torch version, as the process that computes the run sees them."""
+    return {"device": torch.device(device).type, "device_name": device_name(device),
+            "threads": torch.get_num_threads(), "torch": str(torch.__version__)}
+
+
 def collect(device: str) -> dict:
     try:
         import torchvision

@@ -51,6 +51,9 @@ class Session:
             # made absolute once: subprocesses (and tests) that start elsewhere see the same folder
             os.environ["BSC_DATA_ROOT"] = self.options.data_root
         self.workers = worker_count(config)
+        from . import executor
+        executor.check_no_xdist(self.options.executor, self.workers)
+        self.executor = executor.make(self.options)  # Ray, if chosen, starts on the first run to compute
         self.threads = threads_per_worker(self.workers)
         if not self.worker:  # shared with xdist workers, which inherit the environment
             os.environ["BSC_SESSION"] = uuid.uuid4().hex[:12]
@@ -80,6 +83,9 @@ class Session:
         return self.options.cache / "events" / f"{self.id}.jsonl"
 
     def thread_note(self) -> str:
+        if self.options.executor == "ray":
+            from .ray_executor import THREADS_PER_RUN
+            return f"{THREADS_PER_RUN} per run (Ray tasks)"
         return (f"{self.threads} per worker x {self.workers} workers" if self.threads
                 else str(self.provenance["threads"]))
 
@@ -93,7 +99,7 @@ class Session:
                        download=o.download, out=out, progress_log=o.report_dir / "progress.log",
                        max_epochs=o.max_epochs, worker=self.worker_id or "main",
                        published=o.records, publish=o.publish, exact=o.exact,
-                       no_train=o.no_train)
+                       no_train=o.no_train, executor=self.executor)
 
     # -- collection: the runs every selected reading needs ---------------------------
     def announce_estimate(self):
@@ -115,9 +121,11 @@ class Session:
         workers = max(1, self.workers)
         calib = estimate.calibrate(o.device)
         total = sum(estimate.seconds(s, calib) for s in missing)
+        where = (f"{estimate.describe(total)} of one core's time, shared among the runs Ray trains at once"
+                 if o.executor == "ray" else f"{estimate.describe(total / workers)} with {workers} worker(s)")
         print(f"\nbatch-size-claims: paper scale, {len(missing)} of {len(uniq)} runs to compute "
-              f"({len(uniq) - len(missing)} cached). Estimated {estimate.describe(total / workers)} with "
-              f"{workers} worker(s) on this machine (calibrated: BS64 step {calib[64] * 1e3:.1f} ms, "
+              f"({len(uniq) - len(missing)} cached). Estimated {where} on this machine "
+              f"(calibrated: BS64 step {calib[64] * 1e3:.1f} ms, "
               f"BS1024 step {calib[1024] * 1e3:.1f} ms). Use --quick for the {os.cpu_count()}-core CI scale.",
               file=sys.__stderr__, flush=True)
 

@@ -25,9 +25,15 @@ class Spec(Protocol):
         """Wall time to compute the entry on this machine, from estimate.calibrate's
         seconds per SGD step by batch size."""
 
+    def needs(self) -> tuple:
+        """The specs whose entries, weights included, compute reads through
+        ctx.results: a remote executor trains them first and ships their entries
+        with the task (harness/executor.py)."""
+
     def compute(self, ctx) -> dict:
         """Compute the entry, {"record": plain data, "tensors": {name: [tensor, ...]}};
-        ctx is the session's context.Context (device, data, progress, other results)."""
+        ctx is the session's context.Context (device, data, progress, other results),
+        or on a remote executor's worker a worker.WorkerContext that offers the same."""
 
     def summary(self, record) -> dict:
         """A few of the record's numbers by name, to compare two machines' records of one spec."""

@@ -109,6 +109,10 @@ class RunConfig:
         t += evals * estimate.step_seconds(calib, 1024) / 1024 / 3  # a forward pass is ~1/3 of a step
         return t * self._optimizer_factor()
 
+    def needs(self) -> tuple:
+        """A run starts from its init: it reads no other entry."""
+        return ()
+
     def compute(self, ctx):
         """Train this run and return its cache entry, with progress lines and provenance."""
         t0 = time.perf_counter()

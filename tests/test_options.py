@@ -1,6 +1,7 @@
 """Bad input gives a pytest usage error that names the problem and the fix,
 with no traceback. Each case runs a real `python -m pytest` on a tiny target
 (tests/targets/tiny_claim.py); the cases run side by side to keep this fast."""
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BSC_DATA_ROOT") or ROOT.parent / "shared" / "data")
 TARGET = "tests/targets/tiny_claim.py"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+RAY = importlib.util.find_spec("ray") is not None  # the optional extra: pip install -e '.[ray]'
 USAGE = 4  # pytest.ExitCode.USAGE_ERROR
 
 
@@ -90,12 +92,23 @@ def _cases(tmp, good_root):
                                   ["HarnessError", "declares an invalid run", "batch size must be a positive integer, "
                                    "got 0", "Fix the run declaration in"], 1),
         # (zero and NaN learning rates, and the other fields, are checked in-process below)
+        "executor-unknown": (["--executor", "dask"], {}, ["unknown --executor 'dask'", "pass in-process or ray"],
+                             USAGE),
+        "runs-per-gpu-without-ray": (["--runs-per-gpu", "4"], {}, ["--runs-per-gpu shares GPUs among Ray tasks",
+                                                                   "--executor ray --device cuda"], USAGE),
         "dataset-unknown": (tiny, {"BSC_TINY_DATASET": "cifar"},
                             ["unknown dataset 'cifar': choose one of ['fashion-mnist', 'mnist']"], USAGE),
         # ... and one that builds it inside a test: that test errors with the message alone
         "batch-size-negative-in-test": (tiny + ["-p", "no:randomly"], {"BSC_TINY_LATE": "1", "BSC_TINY_BS": "-1"},
                                         ["ConfigError: batch size must be a positive integer, got -1"], 1),
     }
+    if RAY:  # (without Ray the message is the install line: test_executor_ray_without_ray below)
+        c["executor-ray-with-xdist"] = (["--executor", "ray", "-n", "2"], {}, [
+            "--executor ray submits every run from one process; with -n each of the 2 xdist workers would submit "
+            "the whole list: drop -n"], USAGE)
+        c["executor-ray-exact-numerics"] = (["--executor", "ray", "--exact-numerics"], {},
+                                            ["--exact-numerics keys runs on this machine's fingerprint",
+                                             "drop one of the two"], USAGE)
     if IS_ROOT:
         return c
     locked = tmp / "locked"
@@ -143,7 +156,8 @@ CASES = ["scale-unknown", "scale-contradiction", "seeds-zero", "seeds-negative",
          "device-unknown", "device-cuda-without-cuda", "data-root-missing", "data-root-is-a-file",
          "data-root-empty-env", "data-root-without-mnist", "gz-truncated", "idx-truncated", "idx-corrupt",
          "cache-dir-uncreatable", "cache-dir-is-a-file", "report-dir-uncreatable", "batch-size-zero",
-         "dataset-unknown", "batch-size-negative-in-test"]
+         "dataset-unknown", "batch-size-negative-in-test", "executor-unknown", "runs-per-gpu-without-ray",
+         *(["executor-ray-with-xdist", "executor-ray-exact-numerics"] if RAY else [])]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -170,6 +184,19 @@ def test_permission_errors(outcomes, case):
     assert rc == want_rc and "Traceback" not in out, out
     for text in expected:
         assert text in out, out
+
+
+def test_executor_ray_without_ray_names_the_install(monkeypatch):
+    import types
+
+    from harness import options
+    from harness.errors import HarnessError
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    o = types.SimpleNamespace(executor="ray", exact_numerics=False, runs_per_gpu=None, device="cpu")
+    with pytest.raises(HarnessError, match=r"--executor ray needs Ray, which is not installed: "
+                                           r"pip install -e '\.\[ray\]'"):
+        options._executor(o)
 
 
 @pytest.mark.parametrize("kw,msg", [
