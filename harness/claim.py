@@ -88,7 +88,7 @@ def identity(item) -> dict | None:
     if f is None:
         return None
     return {"finding": f.id, "claim": f.claim, "primary_ids": list(f.primary), "reading_id": item.name,
-            "primary": f.is_primary(item.name)}
+            "primary": f.is_primary(item.name), "section": f.section}
 
 
 def collect(item, options) -> list:
@@ -96,6 +96,8 @@ def collect(item, options) -> list:
     ident = identity(item)
     if ident is not None:
         item.user_properties.append((ITEM_KEY, ident))
+    if item.get_closest_marker("skip") is not None:  # skipped already (e.g. not for this data set): train nothing
+        return []
     try:
         struct = _declared(item, options.scale, options.seeds, options.max_epochs)
     except NotAtThisScale as e:
