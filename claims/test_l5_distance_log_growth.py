@@ -40,15 +40,36 @@ Primary readings (claims/literature.py): every configuration, standard inputs.
 """
 import numpy as np
 import pytest
+from matplotlib.ticker import NullFormatter
 
 from claims import literature
 from harness import growth, plots, protocol, verdicts
 from harness.claim import uses
+from harness.expect import Known
 
 FINDING = literature.L5
 CONFIGS = literature.L5_CONFIGS  # label -> (batch size, lr, paper epochs)
 SCALINGS = protocol.INPUT_SCALINGS
 MARGIN = 2.0  # AIC units
+
+
+def _known(config, verdict, why, scale="quick"):
+    return Known(scale, f"test_distance_grows_like_log_steps[{config}-standard]", verdict, why=why)
+
+
+# Measured at quick scale, MNIST, 3 seeds, on a 2-core Intel Xeon (2026-12-01): the curves
+# bend differently against log t from one configuration to the next, so neither law holds
+# everywhere.
+KNOWN = (
+    _known("BS64 lr 0.01", "contradicted",
+           "W bends upward against log t (its slope per unit of log t doubles over the run): a power law "
+           "with alpha ~0.3 follows it, a straight line in log t does not"),
+    _known("BS256 lr 0.1", "contradicted", "as BS64 lr 0.01: W bends upward against log t, alpha ~0.3"),
+    _known("BS1024 lr 0.1", "inconclusive", "the seeds disagree over its 120 quick steps: dAIC from about 0 to -12"),
+    _known("BS1024 lr 0.01", "inconclusive", "both laws fit its 120 quick steps about equally (dAIC near -2)"),
+    _known("BS1024 lr 0.01 x480 epochs", "inconclusive",
+           "over 1920 steps the power law fits a little better, by less than the 2-unit band in some seeds"),
+)
 
 
 def curve(scale, seeds, config, scaling):
@@ -75,6 +96,7 @@ def draw(ctx, config, records, out, scaling):
     ax.plot(t, f["c"] * t ** f["alpha"], ":", color="tab:red", label=f"c t^{f['alpha']:.2f}")
     ax.plot(f["t"], np.interp(f["t"], steps, w[0]), "k.", ms=4, label="fitted points")
     ax.set(xscale="log", xlabel="SGD steps (log scale)", ylabel="distance from initial weights (W)")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: the minor ones overlap
     ax.legend(fontsize=7)
     fig.suptitle(f"L5: {config} ({scaling} inputs, {ctx.scale.name} scale, {ctx.scale.dataset})", fontsize=9)
     name = config.replace(" ", "_").replace(".", "")
