@@ -20,9 +20,17 @@ import numpy as np
 
 from claims import figures, post
 from harness import gradients
+from harness.expect import Known
 
 FINDING = post.F6
 KNOWN = ()
+
+# --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
+KNOWN += tuple(
+    Known("quick", f"test_normalised_spread_grows_with_batch_size[{r}-early]", "inconclusive", dataset="fashion-mnist",
+          why="at the early start point the normalised spread hardly changes with batch size on Fashion-MNIST: the "
+              "slope's interval over 32 trials reaches below 0 (late, it grows clearly)")
+    for r in gradients.READINGS)
 
 
 def spread(a):

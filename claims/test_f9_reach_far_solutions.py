@@ -50,6 +50,13 @@ KNOWN = (
           why="three seeds cannot resolve the 1-point margin with x/255 inputs"),
 )
 
+# --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
+KNOWN += (
+    Known("quick", "test_large_batch_reaches_bs64[lr 0.1-accuracy-standard]", "inconclusive", dataset="fashion-mnist",
+          why="BS1024 at lr 0.1 ends about 2 points below BS64 on Fashion-MNIST; three seeds cannot place that "
+              "against the 1-point margin"),
+)
+
 
 # Declared paper-only at quick scale (2026-12-01, harness/scales.py's design study): the
 # paper's one-seed point is 12% short of BS64's W against a 10% margin, and no affordable
