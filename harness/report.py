@@ -258,13 +258,12 @@ def _datasets_section(rows, header, other):
         return []
     here = header.get("dataset", "mnist")
     pair = sorted([here, other["dataset"]], key=lambda d: d != "mnist")
-    found = {here: {fid: f["combined"]["verdict"] for fid, f in rows.items()},
-             other["dataset"]: {fid: f["verdict"] for fid, f in other["findings"].items()}}
+    found = {here: {fid: _cell(f["combined"]) for fid, f in rows.items()},
+             other["dataset"]: {fid: _cell(f) for fid, f in other["findings"].items()}}
     ids = sorted(set(found[here]) | set(found[other["dataset"]]), key=_finding_key)
     claims = {fid: f["claim"] for fid, f in rows.items()} | {
         fid: f.get("claim", "") for fid, f in other["findings"].items() if fid not in rows}
-    table = [[fid, claims[fid]] + [ICON.get(found[d].get(fid), found[d].get(fid)) or "not run" for d in pair]
-             for fid in ids]
+    table = [[fid, claims[fid]] + [found[d].get(fid, "not run") for d in pair] for fid in ids]
     oh = other["header"]
     source = (f"The {DATASET_NAMES[other['dataset']]} column is read from `{other['path']}` ({oh['scale']} scale, "
               f"{oh['seeds']} seeds, generated {oh['date']})" if oh else
@@ -280,6 +279,13 @@ def _datasets_section(rows, header, other):
             "refresh its column.", "",
             tabulate(table, headers=["finding", "claim (paraphrased)"] + [f"{DATASET_NAMES[d]} verdict" for d in pair],
                      tablefmt="github"), ""]
+
+
+def _cell(combined):
+    """A finding's verdict, and how many of its primary readings ran when not all did."""
+    judged, missing = len(combined.get("judged", ())), len(combined.get("not_judged", ()))
+    v = ICON.get(combined["verdict"], combined["verdict"])
+    return f"{v} ({judged} of {judged + missing} primary readings)" if missing and judged else v
 
 
 def _dataset_caveat(header):
