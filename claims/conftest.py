@@ -1,5 +1,8 @@
-"""The fixture F4-F7 share: the gradient experiment."""
+"""What the claims share: the gradient experiment's fixture (F4-F7), and the
+readings that do not apply to the session's data set."""
 import pytest
+
+from claims import post
 
 
 @pytest.fixture(scope="session")
@@ -7,3 +10,21 @@ def ex(ctx):
     """The gradient experiment (harness/gradients.py), loaded once per worker."""
     from harness import gradients
     return gradients.experiment(ctx)
+
+
+def built_on_mnist_numbers(item) -> bool:
+    """Is this reading listed in post.ABSOLUTE_MNIST (its module, or module::function)?"""
+    module, function = item.path.name, getattr(item, "originalname", item.name)
+    return module in post.ABSOLUTE_MNIST or f"{module}::{function}" in post.ABSOLUTE_MNIST
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a data set other than MNIST, skip (before any run is declared) the
+    readings built on the post's absolute MNIST numbers."""
+    from harness.plugin import session_of
+    dataset = session_of(config).options.scale.dataset
+    if dataset == "mnist":
+        return
+    for item in items:
+        if built_on_mnist_numbers(item):
+            item.add_marker(pytest.mark.skip(reason=f"{post.ABSOLUTE_MNIST_REASON} (--dataset {dataset})"))

@@ -63,6 +63,13 @@ KNOWN = (
           why="three seeds cannot resolve the 0.5-point margin; the lr 0.1 phase has 120 steps at quick scale"),
 )
 
+# --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
+KNOWN += (
+    Known("quick", "test_switch_recovers[1024 lr0.01x30 then lr0.1x30-vs-reference-standard]", "inconclusive",
+          dataset="fashion-mnist", why="the lr 0.1 phase ends below BS64 by more than the 0.5-point margin on "
+                                       "average, and three seeds cannot tell by how much"),
+)
+
 
 def schedules(scale, seeds, scaling):
     """Every schedule; single-phase 30-epoch ones are F1's runs (protocol.runs)."""

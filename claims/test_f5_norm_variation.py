@@ -56,6 +56,13 @@ KNOWN = (
       for g in figures.REGIMES),
 )
 
+# --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
+KNOWN += tuple(
+    Known("quick", f"test_cv_grows_with_batch_size[{r}-early]", "inconclusive", dataset="fashion-mnist",
+          why="at the early start point the CV hardly changes with batch size on Fashion-MNIST: the "
+              "slope's interval over 32 trials reaches below 0 (late, it grows clearly)")
+    for r in gradients.READINGS)
+
 
 def cv(a):
     return a.std(0, ddof=1) / a.mean(0)

@@ -64,6 +64,13 @@ KNOWN = (
       for r in TRAJECTORY + ("step",) for g in figures.REGIMES),
 )
 
+# --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
+KNOWN += tuple(
+    Known("quick", f"test_normalised_spread_grows_with_batch_size[{r}-early]", "inconclusive", dataset="fashion-mnist",
+          why="at the early start point the normalised spread hardly changes with batch size on Fashion-MNIST: the "
+              "slope's interval over 32 trials reaches below 0 (late, it grows clearly)")
+    for r in gradients.READINGS)
+
 
 def spread(a):
     q10, q90 = np.quantile(a, [0.1, 0.9], axis=0)

@@ -84,6 +84,15 @@ KNOWN = (
       for r in ABS_READINGS for g in figures.REGIMES),
 )
 
+# --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
+KNOWN += (
+    *(Known("quick", f"test_more_large_values_at_larger_batch[sum-{g}]", "contradicted", dataset="fashion-mnist",
+            why="under the vector-sum reading the count beyond a fixed value falls as BS grows, as on MNIST")
+      for g in figures.REGIMES),
+    Known("quick", "test_tail_shape_heavier_at_larger_batch[hill-late]", "inconclusive", dataset="fashion-mnist",
+          why="at the late start point the Hill index of the 100 largest values hardly moves with batch size"),
+)
+
 
 def _figures(ctx, ex):
     return [figures.signed_ridgeline(ctx, ex), figures.gradient_values(ctx, ex, gradients.HIST_READINGS)]

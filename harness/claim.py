@@ -90,7 +90,8 @@ def identity(item) -> dict | None:
     if f is None:
         return None
     return {"finding": f.id, "claim": f.claim, "primary_ids": list(f.primary), "reading_id": item.name,
-            "primary": f.is_primary(item.name), "related": [asdict(r) for r in f.related]}
+            "primary": f.is_primary(item.name), "related": [asdict(r) for r in f.related],
+            "section": f.section}
 
 
 def collect(item, options) -> list:
@@ -98,6 +99,8 @@ def collect(item, options) -> list:
     ident = identity(item)
     if ident is not None:
         item.user_properties.append((ITEM_KEY, ident))
+    if item.get_closest_marker("skip") is not None:  # skipped already (e.g. not for this data set): train nothing
+        return []
     try:
         struct = _declared(item, options.scale, options.seeds, options.max_epochs)
     except NotAtThisScale as e:

@@ -9,7 +9,7 @@ the same folder for all of them.
 """
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import HarnessError
@@ -28,14 +28,20 @@ def add(parser):
     g.addoption("--scaling", default="standard",
                 help="input scaling: standard (mean/std, the post's protocol; default) | x255 | both "
                      "(x/255 readings are protocol sensitivity, reported apart)")
+    g.addoption("--dataset", default="mnist",
+                help="mnist (the post's; default) | fashion-mnist (the same protocol on Fashion-MNIST; readings "
+                     "built on the post's absolute MNIST numbers are skipped, its report goes to "
+                     "reports/fashion-mnist/)")
     g.addoption("--device", default="auto", help="auto | cpu | cuda (auto: cuda when available)")
     g.addoption("--data-root", default=os.environ.get("BSC_DATA_ROOT"),
-                help="folder holding MNIST/raw/ (idx files or their .gz); env BSC_DATA_ROOT")
+                help="folder holding MNIST/raw/ (FashionMNIST/raw/ with --dataset fashion-mnist): the idx files "
+                     "or their .gz; env BSC_DATA_ROOT")
     g.addoption("--download", action="store_true", help="let torchvision download MNIST into the cache dir")
     g.addoption("--cache-dir", default=os.environ.get("BSC_CACHE_DIR", str(DEFAULT_CACHE)),
                 help="run cache shared by workers and sessions; env BSC_CACHE_DIR")
-    g.addoption("--report-dir", default=os.environ.get("BSC_REPORT_DIR", str(DEFAULT_REPORTS)),
-                help="where verdicts.md/json and figures go; env BSC_REPORT_DIR")
+    g.addoption("--report-dir", default=os.environ.get("BSC_REPORT_DIR"),
+                help="where verdicts.md/json and figures go (default reports/, reports/fashion-mnist/ with "
+                     "--dataset fashion-mnist); env BSC_REPORT_DIR")
     g.addoption("--refresh", action="store_true", help="recompute cached runs instead of reading them")
     g.addoption("--records", default=os.environ.get("BSC_RECORDS", str(DEFAULT_RECORDS)),
                 help="folder of published run records read under the cache (default: the committed paper "
@@ -60,6 +66,13 @@ def add(parser):
 
 
 SCALING_CHOICES = {"standard": ("standard",), "x255": ("x255",), "both": ("standard", "x255")}
+DATASETS = ("mnist", "fashion-mnist")  # harness/data.py's FOLDERS; the first is the post's
+
+
+def default_report_dir(dataset: str) -> Path:
+    """reports/ for MNIST, reports/<dataset>/ for another data set: the two
+    reports sit side by side, and each finds the other's verdicts.json."""
+    return DEFAULT_REPORTS if dataset == DATASETS[0] else DEFAULT_REPORTS / dataset
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,9 @@ def parse(o, verify_data=True) -> Options:
     name = "quick" if o.quick else (o.scale or "paper")
     if o.quick and o.scale not in (None, "quick"):
         raise HarnessError(f"--quick contradicts --scale {o.scale}: pass one of them")
-    scale = scales.get(name)
+    if o.dataset not in DATASETS:
+        raise HarnessError(f"unknown --dataset {o.dataset!r}: pass mnist (the post's) or fashion-mnist")
+    scale = replace(scales.get(name), dataset=o.dataset)
     n = o.seeds if o.seeds is not None else scale.seeds
     if n < 1:
         raise HarnessError(f"--seeds must be at least 1, got {n}: pass --seeds 1 or more "
@@ -109,13 +124,14 @@ def parse(o, verify_data=True) -> Options:
     executor, runs_per_gpu = _executor(o)
     # a Ray cluster's GPUs need not be on this machine: the executor checks the cluster's when it starts
     device = "cuda" if executor == "ray" and o.device == "cuda" else _device(o.device)
-    root = _data_root(o.data_root)
-    cache, report = Path(absolute(o.cache_dir)), Path(absolute(o.report_dir))
+    root = _data_root(o.data_root, data.FOLDERS[o.dataset])
+    cache = Path(absolute(o.cache_dir))
+    report = Path(absolute(o.report_dir)) if o.report_dir else default_report_dir(o.dataset)
     for what, p, flag, env in (("cache", cache, "--cache-dir", "BSC_CACHE_DIR"),
                                ("report", report, "--report-dir", "BSC_REPORT_DIR")):
         _writable_dir(what, p, flag, env)
     if verify_data and (root or o.download):
-        data.resolve_root("mnist", root, cache, o.download)
+        _check_data(o.dataset, root, cache, o.download)
     records = () if str(o.records).strip().lower() in ("none", "") else (Path(absolute(o.records)),)
     publish = Path(absolute(o.publish)) if o.publish else None
     if publish:
@@ -146,16 +162,28 @@ def _executor(o) -> tuple[str, int]:
     return o.executor, o.runs_per_gpu or 1
 
 
-def _data_root(value) -> str | None:
+def _check_data(dataset, root, cache, download):
+    """The chosen data set's files, checked once; a problem names the data set."""
+    from . import data
+    from .errors import DataError
+    try:
+        data.resolve_root(dataset, root, cache, download)
+    except DataError as e:
+        if dataset == DATASETS[0]:
+            raise
+        raise DataError(f"--dataset {dataset}: {e}") from None
+
+
+def _data_root(value, folder="MNIST") -> str | None:
     if value is None:
         return None
     if not str(value).strip():
         raise HarnessError("--data-root is empty (is BSC_DATA_ROOT set to an empty string?): pass "
-                           "--data-root <folder holding MNIST/raw/> or unset BSC_DATA_ROOT")
+                           f"--data-root <folder holding {folder}/raw/> or unset BSC_DATA_ROOT")
     root = Path(absolute(value))
     if not root.is_dir():
         raise HarnessError(f"data root {root} does not exist or is not a folder: pass --data-root "
-                           f"<folder holding MNIST/raw/> or set BSC_DATA_ROOT")
+                           f"<folder holding {folder}/raw/> or set BSC_DATA_ROOT")
     if not os.access(root, os.R_OK | os.X_OK):
         raise HarnessError(f"data root {root} is not readable: fix its permissions or pass another --data-root")
     return str(root)

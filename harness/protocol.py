@@ -23,7 +23,7 @@ def schedule(scale: Scale, seed: int, phases, optimizer="sgd", **protocol) -> Ru
     if optimizer == "sgd" and [(e, bs, lr) for e, bs, lr in phases] == [(30, GRAD_START_BS, GRAD_START_LR)]:
         snaps = grad_start_epochs(scale)
     return RunConfig(phases=ph, seed=seed, optimizer=optimizer, eval_every=scale.eval_every(total),
-                     snapshots=snaps, **scale.protocol(), **protocol)
+                     snapshots=snaps, **(scale.protocol() | protocol))  # a claim's own field wins
 
 
 def sgd(scale: Scale, bs: int, lr: float, seed: int, epochs: int = 30, **protocol) -> RunConfig:

@@ -46,7 +46,13 @@ def _effect(v):
 
 
 def _finding_key(f):
-    return int(f[1:]) if f[1:].isdigit() else 99
+    """The post's findings (F1..F12) first, then the literature's (L1..), each by number."""
+    return (f[:1] == "L", int(f[1:]) if f[1:].isdigit() else 99)
+
+
+def is_literature(fid) -> bool:
+    """A claim from the literature (claims/literature.py: L1..), not one of the post's findings."""
+    return fid[:1] == "L" and fid[1:].isdigit()
 
 
 def _name(r):
@@ -83,14 +89,18 @@ def finding_rows(records):
     return dict(sorted(out.items(), key=lambda kv: _finding_key(kv[0])))
 
 
-def render(records, header: dict) -> str:
+def render(records, header: dict, other: dict | None = None) -> str:
+    """other: the other data set's verdicts (read_other), for the cross-data-set table; None leaves it out."""
     rows = finding_rows(records)
     out = ["# Batch-size claims: verdict report", ""]
     out += [f"Each finding of Kevin Shen's post *Effect of batch size on training dynamics* (2018) is re-run "
             f"here and judged by a rule fixed in advance. Scale **{header['scale']}** "
             f"({header['scale_note']}), seeds {header['seeds']}, device {header['device_name']} "
             f"({header['device']}, {header['threads']} threads).", ""]
-    if header["scale"] != "paper":
+    mnist = header.get("dataset", "mnist") == "mnist"
+    if not mnist:
+        out += _dataset_caveat(header)
+    if header["scale"] != "paper" and mnist:
         out += [f"> **Scale caveat.** This is the *{header['scale']}* scale ({header['scale_note']}): training "
                 "stops earlier than the post's (BS64 at lr 0.01 ends near 94% test accuracy, not 98%), so its "
                 "absolute numbers are not the post's. Its design was chosen so that its verdicts of the primary "
@@ -100,18 +110,12 @@ def render(records, header: dict) -> str:
     counts = defaultdict(int)
     table = []
     for fid, f in rows.items():
-        c = f["combined"]
-        counts[c["verdict"]] += 1
-        prim = {r["reading_id"]: r for r in f["readings"] if r["primary"]}
-        decisive = "; ".join(f"{_name(prim[i])}: {prim[i]['verdict']['verdict']}, {_effect(prim[i]['verdict'])}"
-                             for i in c["judged"])
-        if c["not_judged"]:
-            decisive += (" " if decisive else "") + f"({len(c['not_judged'])} of {len(f['primary_ids'])} primary " \
-                                                    f"readings not judged at this scale)"
-        ns = sorted({prim[i]["verdict"]["n"] for i in c["judged"]})
-        table.append([fid, f["claim"], ICON[c["verdict"]], decisive or "-", "; ".join(ns) or "-", header["scale"]])
+        if is_literature(fid):
+            continue
+        counts[f["combined"]["verdict"]] += 1
+        table.append(_answer_row(fid, f, header["scale"]))
     out += ["## The answer: one verdict per finding", "",
-            f"**{len(rows)} findings: {counts['supported']} supported, {counts['contradicted']} contradicted, "
+            f"**{len(table)} findings: {counts['supported']} supported, {counts['contradicted']} contradicted, "
             f"{counts['inconclusive']} inconclusive, {counts[F.NOT_JUDGED]} not judged at this scale.**", "",
             "A finding's verdict rests on its *primary readings*: the post's claim under the post's protocol "
             "(mean/std inputs; the gradient experiment's literal vector sum), declared in `claims/post.py` before "
@@ -121,14 +125,16 @@ def render(records, header: dict) -> str:
             "each primary reading's effect with its 90% interval; the rule of each is in the finding's section.", "",
             tabulate(table, headers=["finding", "the post's claim (paraphrased)", "verdict", "decisive numbers",
                                      "n", "scale"], tablefmt="github"), ""]
+    out += _beyond_section(rows, header)
+    out += _datasets_section(rows, header, other)
 
-    if header["scale"] != "paper":
+    if header["scale"] != "paper" and mnist:  # the paper reference is MNIST's
         out += _agreement_section(rows)
     out += _readings_section(rows, primary=True)
     out += _readings_section(rows, primary=False)
 
     against = [(fid, g) for fid, f in rows.items() for g in merge_same(f["readings"])
-               if g[0]["primary"] and g[0]["verdict"]["verdict"] != "supported"]
+               if g[0]["primary"] and g[0]["verdict"]["verdict"] != "supported" and not is_literature(fid)]
     if against:
         out += ["## Where our data do not support the post (primary readings)", ""]
         for fid, (r, ids, names) in against:
@@ -189,6 +195,107 @@ def render(records, header: dict) -> str:
             f"Runs trained this session: {header['computed']}; read from the cache: {header['cached']}. "
             f"Session wall time {header['wall_s']:.0f} s. Generated {header['date']}.", ""]
     return "\n".join(out)
+
+
+def _answer_row(fid, f, scale):
+    """One row of an answer table: the claim, its combined verdict and each primary reading's numbers."""
+    c = f["combined"]
+    prim = {r["reading_id"]: r for r in f["readings"] if r["primary"]}
+    decisive = "; ".join(f"{_name(prim[i])}: {prim[i]['verdict']['verdict']}, {_effect(prim[i]['verdict'])}"
+                         for i in c["judged"])
+    if c["not_judged"]:
+        decisive += (" " if decisive else "") + f"({len(c['not_judged'])} of {len(f['primary_ids'])} primary " \
+                                                f"readings not judged at this scale)"
+    ns = sorted({prim[i]["verdict"]["n"] for i in c["judged"]})
+    return [fid, f["claim"], ICON[c["verdict"]], decisive or "-", "; ".join(ns) or "-", scale]
+
+
+def _beyond_section(rows, header):
+    """The literature's claims (claims/literature.py), one row each, combined like the post's findings."""
+    lit = {fid: f for fid, f in rows.items() if is_literature(fid)}
+    if not lit:
+        return []
+    table = []
+    for fid, f in lit.items():
+        row = _answer_row(fid, f, header["scale"])
+        source = next((r.get("section") for r in f["readings"] + f["skipped"] if r.get("section")), "-")
+        table.append(row[:2] + [source] + row[2:])
+    return ["## Beyond the post: claims from the literature", "",
+            "Claims that papers on batch size and SGD make, judged on the post's MLP and protocol by rules fixed in "
+            "advance, each combined from its primary readings (`claims/literature.py`) by the same rule as the "
+            "post's findings. They do not enter the post's tally above.", "",
+            tabulate(table, headers=["claim", "the paper's claim (paraphrased)", "source", "verdict",
+                                     "decisive numbers", "n", "scale"], tablefmt="github"), ""]
+
+
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def other_report(report_dir, dataset):
+    """Where the other data set's verdicts.json sits beside this report: reports/fashion-mnist/ under an
+    MNIST report dir, and the parent of a report dir named fashion-mnist (options.default_report_dir)."""
+    report_dir = Path(report_dir)
+    if dataset == "mnist":
+        return "fashion-mnist", report_dir / "fashion-mnist" / "verdicts.json"
+    return "mnist", (report_dir.parent / "verdicts.json" if report_dir.name == dataset else None)
+
+
+def read_other(report_dir, dataset):
+    """(the other data set, its header, its findings) from the verdicts.json beside; None where there is none."""
+    other, path = other_report(report_dir, dataset)
+    try:
+        doc = json.loads(path.read_text())
+        head, found = doc["header"], doc["findings"]
+    except (AttributeError, OSError, ValueError, KeyError):
+        return {"dataset": other, "path": str(path) if path else None, "header": None, "findings": {}}
+    if head.get("dataset", "mnist") != other:  # a report of the same data set, or of another one
+        return {"dataset": other, "path": str(path), "header": None, "findings": {}}
+    return {"dataset": other, "path": str(path), "header": head, "findings": found}
+
+
+def _datasets_section(rows, header, other):
+    """Each finding's verdict on MNIST beside Fashion-MNIST (other: read_other's answer)."""
+    if not other:
+        return []
+    here = header.get("dataset", "mnist")
+    pair = sorted([here, other["dataset"]], key=lambda d: d != "mnist")
+    found = {here: {fid: _cell(f["combined"]) for fid, f in rows.items()},
+             other["dataset"]: {fid: _cell(f) for fid, f in other["findings"].items()}}
+    ids = sorted(set(found[here]) | set(found[other["dataset"]]), key=_finding_key)
+    claims = {fid: f["claim"] for fid, f in rows.items()} | {
+        fid: f.get("claim", "") for fid, f in other["findings"].items() if fid not in rows}
+    table = [[fid, claims[fid]] + [found[d].get(fid, "not run") for d in pair] for fid in ids]
+    oh = other["header"]
+    source = (f"The {DATASET_NAMES[other['dataset']]} column is read from `{other['path']}` ({oh['scale']} scale, "
+              f"{oh['seeds']} seeds, generated {oh['date']})" if oh else
+              f"No {DATASET_NAMES[other['dataset']]} report was found beside this one"
+              + (f" (`{other['path']}`)" if other["path"] else " (its report dir is not named fashion-mnist)")
+              + ": its column says \"not run\"")
+    scales = "" if not oh or oh["scale"] == header["scale"] else \
+        f" **Its scale ({oh['scale']}) differs from this report's ({header['scale']}).**"
+    return ["## Across data sets: MNIST and Fashion-MNIST", "",
+            "Every finding whose rule compares runs with each other is judged on both data sets by the same rule "
+            "(`--dataset`); readings built on the post's absolute MNIST numbers do not run on Fashion-MNIST. "
+            f"{source}.{scales} Rerun the other data set's session (with `--no-train` it trains nothing) to "
+            "refresh its column.", "",
+            tabulate(table, headers=["finding", "claim (paraphrased)"] + [f"{DATASET_NAMES[d]} verdict" for d in pair],
+                     tablefmt="github"), ""]
+
+
+def _cell(combined):
+    """A finding's verdict, and how many of its primary readings ran when not all did."""
+    judged, missing = len(combined.get("judged", ())), len(combined.get("not_judged", ()))
+    v = ICON.get(combined["verdict"], combined["verdict"])
+    return f"{v} ({judged} of {judged + missing} primary readings)" if missing and judged else v
+
+
+def _dataset_caveat(header):
+    name = DATASET_NAMES.get(header["dataset"], header["dataset"])
+    return [f"> **Data set.** These runs use **{name}**, not the post's MNIST: the post's protocol on other "
+            f"images of the same shape (mean/std of {name}'s own training images). Only relations between runs "
+            "are judged; readings built on the post's absolute MNIST numbers (the fidelity table, F12's cosine "
+            "thresholds: `claims/post.py`, ABSOLUTE_MNIST) are not applicable and were skipped, and no paper-scale "
+            f"reference exists for {name}, so the quick-vs-paper table is left out.", ""]
 
 
 def _origins_section(header):
@@ -272,9 +379,10 @@ def _readings_section(rows, primary: bool):
 
 def write(report_dir, records, header):
     report_dir = Path(report_dir)
+    other = read_other(report_dir, header.get("dataset", "mnist"))
     rows = finding_rows(records)
     findings = {fid: dict(f["combined"], claim=f["claim"]) for fid, f in rows.items()}
-    atomic.write_text(report_dir / "verdicts.md", render(records, header))
+    atomic.write_text(report_dir / "verdicts.md", render(records, header, other))
     atomic.write_text(report_dir / "verdicts.json", json.dumps({"header": header, "findings": findings,
                                                             "records": records}, indent=1, default=str))
     return report_dir / "verdicts.md"

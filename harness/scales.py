@@ -13,7 +13,12 @@ compared with the paper scale's one-seed point estimates. The old quick scale
 19 readings it judged and contradicted "a larger lr recovers" where the paper
 point supports it; 4000 images for the post's 30 epochs agreed on 21 of 24;
 8000 images for half the epochs (this scale: BS1024 takes 120 steps) on 22 of
-24. The two it cannot decide are declared paper-only in their modules."""
+24. The two it cannot decide are declared paper-only in their modules.
+
+A scale also names the data set (--dataset): MNIST, the post's, by default;
+Fashion-MNIST runs the same protocol on harder images of the same shape. It
+rides on the scale so that every run built by harness/protocol.py carries it
+without the claims naming it."""
 from dataclasses import dataclass
 
 from .errors import ConfigError
@@ -29,6 +34,7 @@ class Scale:
     seeds: int          # default number of seeds (overridable with --seeds)
     grad_trials: int    # gradient-experiment trials per regime
     max_evals: int = 30  # evaluate at most this many times per run (long runs skip epochs)
+    dataset: str = "mnist"  # "mnist" (the post's) | "fashion-mnist" (--dataset)
 
     def epochs(self, paper_epochs: int) -> int:
         return max(1, round(paper_epochs * self.epoch_fraction))
@@ -39,7 +45,7 @@ class Scale:
     def protocol(self) -> dict:
         """RunConfig fields that this scale fixes."""
         return {"train_subset": self.train_subset, "test_subset": self.test_subset,
-                "train_eval_subset": self.train_eval_subset}
+                "train_eval_subset": self.train_eval_subset, "dataset": self.dataset}
 
 
 PAPER = Scale("paper", None, None, 10000, 1.0, seeds=5, grad_trials=1000)

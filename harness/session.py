@@ -166,7 +166,8 @@ class Session:
             "diverged runs": "; ".join(f"{d} at epoch {at}" for d, at in diverged) or "none",
             "corrupt cache entries recomputed": len(corrupt), "session wall time": f"{wall:.0f} s"}
         header = {
-            "scale": o.scale.name, "scale_note": scale_note(o.scale), "seeds": len(o.seeds), "device": o.device,
+            "scale": o.scale.name, "scale_note": scale_note(o.scale), "dataset": o.scale.dataset,
+            "seeds": len(o.seeds), "device": o.device,
             "device_name": prov["device_name"], "threads": self.thread_note(), "provenance": prov,
             "computed": len(computed), "cached": len(cached), "trained": self.summary["trained"],
             "from_published": published, "origins": origins, "compared": compared,
@@ -201,7 +202,8 @@ class Session:
 
     def header_lines(self):
         o, p = self.options, self.provenance
-        return [f"batch-size-claims {p['package']} (commit {p['commit']}): scale {o.scale.name}, seeds {len(o.seeds)}, "
+        return [f"batch-size-claims {p['package']} (commit {p['commit']}): scale {o.scale.name}, data set "
+                f"{o.scale.dataset}, seeds {len(o.seeds)}, "
                 f"device {o.device} ({p['device_name']}), torch {p['torch']}, torchvision {p['torchvision']}, "
                 f"numpy {p['numpy']}",
                 f"cache {o.cache}; report {o.report_dir} (progress also in {o.report_dir / 'progress.log'}); "
@@ -221,9 +223,10 @@ def _origins(computed, cached):
 
 
 def scale_note(scale):
+    name = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get(scale.dataset, scale.dataset)
     if scale.name == "paper":
-        return "the post's protocol: full 60k/10k MNIST, its epochs, 1000 gradient trials"
-    return (f"{scale.train_subset} training images, {scale.epoch_fraction:g}x the post's epochs, "
+        return f"the post's protocol: full 60k/10k {name}, its epochs, 1000 gradient trials"
+    return (f"{scale.train_subset} {name} training images, {scale.epoch_fraction:g}x the post's epochs, "
             f"{scale.grad_trials} gradient trials")
 
 

@@ -147,6 +147,18 @@ def within(effect, ci, target, margin, n="", rule="", detail="") -> Verdict:
                    str(n), margin, detail=detail, p_contra=p)
 
 
+def greater_than_band(effect, ci, band, n="", rule="", detail="") -> Verdict:
+    """A two-sided claim with an indifference band (lo_edge, hi_edge): supported
+    if the interval lies above hi_edge, contradicted if it lies below lo_edge
+    (the opposite effect, by as much), inconclusive if it reaches into the band."""
+    ci = _ci(ci)
+    lo, hi = ci
+    lo_edge, hi_edge = band
+    v = _decide(lo, hi, lo > hi_edge, hi < lo_edge)
+    return Verdict(v, rule or f"effect > {hi_edge:g} (contradicted below {lo_edge:g})", float(effect), (lo, hi),
+                   str(n), hi_edge, detail=detail, p_contra=ci.p("below", lo_edge))
+
+
 # -- intervals ----------------------------------------------------------------
 def _point(d):
     """The p-value function of an effect known exactly (zero variance)."""

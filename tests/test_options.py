@@ -68,6 +68,11 @@ def _cases(tmp, good_root):
         "data-root-empty-env": ([], {"BSC_DATA_ROOT": ""}, ["--data-root is empty", "unset BSC_DATA_ROOT"], USAGE),
         "data-root-without-mnist": (["--data-root", str(empty)] + fresh, {},
                                     ["MNIST not found under data root", "MNIST/raw/", "--download"], USAGE),
+        "dataset-unknown-option": (["--dataset", "cifar"], {}, ["unknown --dataset 'cifar'", "pass mnist"], USAGE),
+        # a root that holds MNIST only: --dataset fashion-mnist checks (and names) its own folder
+        "data-root-without-fashion-mnist": (["--data-root", str(good_root), "--dataset", "fashion-mnist"] + fresh, {},
+                                            ["--dataset fashion-mnist", "FashionMNIST not found under data root",
+                                             "FashionMNIST/raw/"], USAGE),
         "gz-truncated": (["--data-root", str(tmp / "gz")] + fresh, {},
                          ["cannot unpack", "train-images-idx3-ubyte.gz", "truncated", "copy it again"], USAGE),
         "idx-truncated": (["--data-root", idx_root("t10k-labels-idx1-ubyte", lambda b: b[:5000])] + fresh, {},
@@ -154,7 +159,8 @@ def outcomes(tmp_path_factory):
 
 CASES = ["scale-unknown", "scale-contradiction", "seeds-zero", "seeds-negative", "seeds-not-a-number", "max-epochs-zero",
          "device-unknown", "device-cuda-without-cuda", "data-root-missing", "data-root-is-a-file",
-         "data-root-empty-env", "data-root-without-mnist", "gz-truncated", "idx-truncated", "idx-corrupt",
+         "data-root-empty-env", "data-root-without-mnist", "dataset-unknown-option", "data-root-without-fashion-mnist",
+         "gz-truncated", "idx-truncated", "idx-corrupt",
          "cache-dir-uncreatable", "cache-dir-is-a-file", "report-dir-uncreatable", "batch-size-zero",
          "dataset-unknown", "batch-size-negative-in-test", "executor-unknown", "runs-per-gpu-without-ray",
          *(["executor-ray-with-xdist", "executor-ray-exact-numerics"] if RAY else [])]

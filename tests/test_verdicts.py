@@ -119,3 +119,16 @@ def test_mean_ci_is_the_t_interval():
     assert m == 2.0 and ci == (2.0, 2.0) and ci.p("below", 2.5) == 0.0 and ci.p("below", 1.5) == 1.0
     m, ci = V.mean_ci([7.0])                            # one value: no interval
     assert m == 7.0 and math.isnan(ci[0]) and ci.p("below", 0.0) is None
+
+
+@pytest.mark.parametrize("values, verdict", [
+    ([10.0, 12.0, 14.0], "supported"),       # interval above the band's upper edge
+    ([-10.0, -12.0, -14.0], "contradicted"),  # below its lower edge: the opposite effect, by as much
+    ([1.0, 3.0, 5.0], "inconclusive"),        # reaches into the band
+    ([-5.0, 0.0, 5.0], "inconclusive"),
+])
+def test_greater_than_band(values, verdict):
+    v = V.greater_than_band(*V.mean_ci(values), (-2.0, 2.0), "3 seeds")
+    assert v.verdict == verdict and v.margin == 2.0
+    # p_contra tests "effect < -2": small only when the interval lies below the lower edge
+    assert (v.p_contra < 0.05) == (verdict == "contradicted")
