@@ -161,3 +161,17 @@ def test_the_report_shows_rows_as_not_judged_or_with_their_verdict():
     paper = "\n".join(report._fidelity_section([dict(rows[0], verdict="contradicted", gross=True)], [], "paper"))
     assert "not judged" not in paper and "**CONTRADICTED** (gross)" in paper
     assert not math.isnan(fid.TOLERANCES["dist"].allowed(6.71))
+
+
+def test_the_paper_scale_tests_hand_over_rows_with_verdicts_and_the_summary():
+    """The two test functions as the paper scale calls them, on synthetic records."""
+    from types import SimpleNamespace
+    handed, recorded = [], []
+    fid.test_post_numbers_reproduced(runs=table(), scaling="standard",
+                                     reading=lambda v, text, **kw: handed.append((v, text, kw)))
+    (v, text, kw), = handed
+    assert v.verdict == "supported" and "reproduced" in text and kw["ours"].startswith("100% of the distinct")
+    ctx = SimpleNamespace(scale=scales.PAPER, seeds=[0, 1, 2, 3, 4])
+    fid.test_fidelity_rows(ctx=ctx, runs=table(), scaling="standard",
+                           record=lambda kind, **fields: recorded.append(fields))
+    assert len(recorded) == 39 and {r["verdict"] for r in recorded} == {"supported"}
