@@ -44,11 +44,11 @@ Measured here (seeds 0-2; effect [90% CI] of the check, unmutated -> mutated):
     inconclusive.
 Run with -s to see them printed.
 
-Runtime (written on a 2-core Intel Xeon shared with a long background job, so
-not measured quiet): `-n 2`, 354 s wall at a load of 12-14, 100 s of CPU in
-all; (d) alone 67 s of CPU on one thread (153 s wall at a load of 7.5), the
-other tests about 30 s together. On 2 quiet cores (d) holds one worker about a
-minute while the other runs the rest: about 70-80 s for the file.
+Runtime, `-n 2` on the 2-core Intel Xeon it was written on, never quiet (a
+long background job shared it): 76 s wall, 75 s of CPU, at a load of 4-5 (our
+2 workers and 2-3 other processes); 354 s wall, 100 s of CPU, at a load of
+12-14. (d) takes 61 s of the 76 (one worker) while the other worker runs the
+rest in about 25 s: on 2 quiet cores, about a minute.
 
 Why (f) is undetectable: the post does not say how it shuffles, and no number
 the suite reads moves by more than half a seed-to-seed standard deviation when
