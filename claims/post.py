@@ -138,6 +138,7 @@ F12 = Finding(
              "SGD BS1024 lr 0.1": (0.991, 0.994, 0.936), "SGD BS1024 480 epochs": (0.989, 0.993, 0.930),
              "Adam BS64": (0.124, 0.359, 0.153)},
      "glorot init norm": 43.95,
+     "init norm": 44.0,  # the post's own word for the initial weights' magnitude: "about 44" (two digits)
      "A": {"SGD BS1024": 95.0}})  # test accuracy in the norms table (F1's text gives ~96)
 
 FINDINGS = {f.id: f for f in (F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12)}
