@@ -192,13 +192,34 @@ def test_torch_init_by_default_is_caught_by_the_initial_state(tmp_path, mnist_ro
 
 def test_x255_for_standard_is_caught_by_f12_adam_layers(tmp_path, mnist_root):
     """(d) Caught by F12 `test_second_layer_changes_least[Adam BS64-standard]`
-    (secondary; at quick scale supported with mean/std, inconclusive with
-    x/255, as its KNOWN entry records): with x/255 inputs Adam's first layer
-    keeps as much of its init as the second. At the paper scale the fidelity
-    summary catches it too (tests/test_fidelity_rules.py: x/255's B is 0.49
-    where the post's is 0.11)."""
-    assert_caught(f12.test_second_layer_changes_least, OLD_QUICK, x255_for_standard, tmp_path, mnist_root,
-                  name="Adam BS64", scaling="standard")
+    (secondary). Its rule since issue 13 (layer 2's 1 - cos below 0.9 of the
+    other layers') leaves Adam with mean/std inputs inconclusive at quick scale
+    (0.91 [0.89, 0.94]: its KNOWN entry) and contradicts it with x/255 (0.99):
+    with x/255 inputs Adam's first layer keeps as much of its init as the
+    second. CI would see that reading turn from its expected inconclusive to
+    contradicted, a failure. Checked here at a smaller scale: the verdict is
+    not contradicted unmutated, contradicted mutated. At the paper scale the
+    fidelity summary catches it too (tests/test_fidelity_rules.py: x/255's B is
+    0.49 where the post's is 0.11).
+
+    Not checked in CI since issue 13: at this smaller scale (8000 images, a
+    fifth of the epochs) the new rule already contradicts the unmutated
+    harness (0.948 [0.937, 0.960], 2026-12-01), and at quick scale the pair of
+    Adam runs costs about 3 minutes, past the mutation tests' 2. The quick
+    suite itself still catches it (its x/255 readings, measured: F12 Adam
+    0.99 contradicted, F10 BS1024 contradicted, where mean/std gives
+    inconclusive and supported). Measure: BSC_MEASURE_X255=1."""
+    if not os.environ.get("BSC_MEASURE_X255"):
+        pytest.skip("x/255 for mean/std: caught by the quick suite's F10 BS1024 and F12 Adam readings, not by a "
+                    "2-minute mutation test since issue 13's F12 rule (unmutated already contradicted at 8000 "
+                    "images x 6 epochs: 0.948 [0.937, 0.960]); BSC_MEASURE_X255=1 reruns it")
+    clean = verdict_of(f12.test_second_layer_changes_least, OLD_QUICK, tmp_path / "clean", mnist_root,
+                       name="Adam BS64", scaling="standard")
+    assert clean.verdict != "contradicted", f"the unmutated harness is contradicted here: {clean}"
+    mutated = verdict_of(f12.test_second_layer_changes_least, OLD_QUICK, tmp_path / "mutated", mnist_root,
+                         x255_for_standard, name="Adam BS64", scaling="standard")
+    assert mutated.verdict == "contradicted", f"x255_for_standard is not contradicted: {mutated}"
+    print(f"x255_for_standard: unmutated {clean}\n  mutated {mutated}")
 
 
 def test_frozen_biases_are_caught_by_the_biases_trained_check(tmp_path, mnist_root):

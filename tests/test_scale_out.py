@@ -19,7 +19,7 @@ from harness.trainer import Phase, RunConfig  # noqa: E402
 from test_faults import _all_sound, _counts, _finish, _start, _wait_entries  # noqa: E402
 
 TINY = dict(train_subset=512, test_subset=256, train_eval_subset=256)
-TIMING = ("provenance", "wall_s", "sampler_s", "trials_per_s")  # where and how fast, not what was computed
+TIMING = ("provenance", "wall_s", "sampler_s", "start_s", "trials_per_s")  # where and how fast, not what was computed
 
 
 @pytest.fixture(autouse=True)
