@@ -47,12 +47,17 @@ class CorruptEntry(Exception):
     pass
 
 
+def key_neutral(cls) -> dict:
+    """The key-neutral fields of a spec class and of the classes it extends."""
+    return {k: v for c in reversed(cls.__mro__) for k, v in vars(c).get("key_neutral", {}).items()}
+
+
 def key_fields(spec):
     """The spec's fields as plain data, nested specs included, leaving out any
     field at its class's key-neutral value (a field added later, whose value
     there reproduces the old behaviour: the old records keep their keys)."""
     if is_dataclass(spec):
-        neutral = getattr(type(spec), "key_neutral", {})
+        neutral = key_neutral(type(spec))
         return {f.name: key_fields(getattr(spec, f.name)) for f in dataclasses.fields(spec)
                 if not (f.name in neutral and getattr(spec, f.name) == neutral[f.name])}
     if isinstance(spec, (list, tuple)):
@@ -60,6 +65,16 @@ def key_fields(spec):
     if isinstance(spec, dict):
         return {str(k): key_fields(v) for k, v in spec.items()}
     return spec
+
+
+def numerics_of(spec) -> set:
+    """The numerics groups (harness/numerics.py) of a spec and of the specs
+    inside it: a gradient chunk's entry depends on how its start run was trained."""
+    groups = set(getattr(spec, "numerics", ()))
+    if is_dataclass(spec) and not isinstance(spec, type):
+        for f in dataclasses.fields(spec):
+            groups |= numerics_of(getattr(spec, f.name))
+    return groups
 
 
 def spec_key(spec, exact: dict | None = None) -> str:
@@ -70,7 +85,7 @@ def spec_key(spec, exact: dict | None = None) -> str:
     a published record is read on any machine. exact: a fingerprint to key on
     as well, for users who reuse only bit-identical runs (--exact-numerics)."""
     blob = {"type": type(spec).__name__, "fields": key_fields(spec),
-            "numerics": {g: numerics.version(g) for g in getattr(spec, "numerics", ())}}
+            "numerics": {g: numerics.version(g) for g in sorted(numerics_of(spec))}}
     if exact:
         blob["fingerprint"] = exact
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -42,6 +42,7 @@ class Context:
     exact: bool = False  # --exact-numerics: key runs on this machine's fingerprint too
     no_train: bool = False  # --no-train: read what exists, skip readings that would need training
     executor: "object" = None  # where missing runs are computed (harness/executor.py): this process by default
+    batched_seeds: bool = False  # --batched-seeds: runs are the batched ones, their seeds trained together
 
     def __post_init__(self):
         self.executor = self.executor or InProcess()
@@ -81,12 +82,21 @@ class Context:
         from . import provenance
         return provenance.fingerprint(self.device)
 
+    def resolve(self, spec):
+        """The spec this session reads and computes for spec: under --batched-seeds
+        its batched form (every run in it trained with its config's other seeds)."""
+        if not self.batched_seeds:
+            return spec
+        from . import batched
+        return batched.mark(spec)
+
     def key(self, spec):
-        return spec_key(spec, self.fingerprint if self.exact else None)
+        return spec_key(self.resolve(spec), self.fingerprint if self.exact else None)
 
     def job(self, spec):
         """(key, compute, desc, info) for the cache: compute goes through the session's executor;
         what the cache logs about an entry comes from the spec."""
+        spec = self.resolve(spec)
         return (self.key(spec), lambda: self.executor.submit(spec, self).result().entry, spec.describe(),
                 lambda entry: {"diverged_at": spec.diverged_at(entry)} | made_by(entry))
 
@@ -109,9 +119,13 @@ class Context:
     def prefetch(self, specs):
         """Compute every missing spec, largest first, through the session's
         executor, sharing the work with any other process that prefetches the
-        same list."""
-        uniq = {self.key(s): s for s in specs if not self.excluded(s)}
+        same list. Under --batched-seeds the missing runs of one config train
+        together first (harness/batched.py)."""
+        uniq = {self.key(s): self.resolve(s) for s in specs if not self.excluded(s)}
         order = sorted(uniq.values(), key=lambda s: (getattr(s, "kind", "") != "train", -s.cost()))
+        if self.batched_seeds:
+            from . import batched
+            batched.prefetch(self, order)
         self.executor.prefetch(self, order)
 
     def results(self, specs, need_tensors=False):

@@ -4,7 +4,9 @@ run is only read back by code that computes the same numbers.
 A spec's key (cache.spec_key) is its protocol (its dataclass fields) plus the
 version of the code that turns that protocol into numbers. Two groups of code
 decide the numbers: training (engine, model, data, geometry and the trainer's
-loop) and the gradient sampler (sampler, tails and the experiment's compute). Each group has a version and the
+loop) and the gradient sampler (sampler, tails and the experiment's compute); a third,
+seeds trained together (harness/batched.py, --batched-seeds), keys batched runs on
+top of training's. Each group has a version and the
 hash of its source as it stood when the version was set: tests/test_numerics.py
 fails when the source changes and the hash does not, so a version cannot go
 stale silently. The hash is of the code's syntax tree without docstrings, so
@@ -33,11 +35,16 @@ FILES = {
     "grad": {"sampler.py": None, "tails.py": None,
              "gradients.py": ("GradSpec.compute", "GradSpec._reference_scales", "_Stats", "_rms",
                               "training_pool", "_trial_data", "specs", "gather")},
+    # seeds trained together (--batched-seeds): the batched step and its loop; the
+    # "train" group's code it shares (data, model, geometry, evaluate) keys it too
+    "batched": {"batched.py": ("forward", "_dlogits", "grads", "sgd_step", "Adam", "_splits", "_log",
+                               "train_group")},
 }
 # group: (version, hash of FILES[group] when the version was set)
 VERSIONS = {
     "train": (3, "7f1b7483d0735ef5"),
     "grad": (4, "3fe39c0bb8a7578a"),
+    "batched": (1, "e04d0a386bd29ebf"),
 }
 
 

@@ -60,6 +60,10 @@ def add(parser):
                      "(Ray Core tasks: a local instance, or the cluster RAY_ADDRESS names; pip install -e '.[ray]')")
     g.addoption("--runs-per-gpu", type=int, default=None,
                 help="with --executor ray --device cuda: runs that share one GPU (each takes 1/N of it; default 1)")
+    g.addoption("--batched-seeds", action="store_true",
+                help="train the seeds of each run together as one batched model (harness/batched.py): their own "
+                     "numerics, keyed apart from single runs (so published single-run records are not read); "
+                     "in-process only")
     g.addoption("--max-epochs", type=int, default=None,
                 help="skip (do not train) runs longer than this many epochs, e.g. 60 leaves out the "
                      "480-epoch arm of F9/F10/F12 at paper scale; the readings that need them are skipped")
@@ -93,6 +97,7 @@ class Options:
     no_train: bool = False
     executor: str = "in-process"  # harness/executor.py
     runs_per_gpu: int = 1
+    batched_seeds: bool = False  # harness/batched.py
 
 
 def absolute(path) -> str | None:
@@ -122,6 +127,7 @@ def parse(o, verify_data=True) -> Options:
     if scalings is None:
         raise HarnessError(f"unknown --scaling {o.scaling!r}: pass standard (the post's protocol), x255 or both")
     executor, runs_per_gpu = _executor(o)
+    batched_seeds = _batched_seeds(o, n)
     # a Ray cluster's GPUs need not be on this machine: the executor checks the cluster's when it starts
     device = "cuda" if executor == "ray" and o.device == "cuda" else _device(o.device)
     root = _data_root(o.data_root, data.FOLDERS[o.dataset])
@@ -138,7 +144,23 @@ def parse(o, verify_data=True) -> Options:
         _writable_dir("publish", publish, "--publish", None)
     return Options(scale, tuple(range(n)), scalings, device, root, bool(o.download), cache, report, bool(o.refresh),
                    o.max_epochs, records, publish, bool(o.exact_numerics),
-                   bool(o.no_train), executor, runs_per_gpu)
+                   bool(o.no_train), executor, runs_per_gpu, batched_seeds)
+
+
+def _batched_seeds(o, seeds: int) -> bool:
+    """--batched-seeds, refused where it cannot do what it says."""
+    if not getattr(o, "batched_seeds", False):
+        return False
+    if o.exact_numerics:
+        raise HarnessError("--exact-numerics reuses only bit-identical runs, and a seed trained with --batched-seeds "
+                           "has bits that depend on the seeds batched with it: drop one of the two")
+    if o.executor != "in-process":
+        raise HarnessError(f"--batched-seeds trains each group of seeds in this process, not as --executor "
+                           f"{o.executor} tasks: drop --batched-seeds or pass --executor in-process")
+    if seeds < 2:
+        raise HarnessError(f"--batched-seeds trains the seeds of a run together, and --seeds {seeds} leaves one: "
+                           f"pass --seeds 2 or more, or drop --batched-seeds")
+    return True
 
 
 def _executor(o) -> tuple[str, int]:

@@ -99,7 +99,7 @@ class Session:
                        download=o.download, out=out, progress_log=o.report_dir / "progress.log",
                        max_epochs=o.max_epochs, worker=self.worker_id or "main",
                        published=o.records, publish=o.publish, exact=o.exact,
-                       no_train=o.no_train, executor=self.executor)
+                       no_train=o.no_train, executor=self.executor, batched_seeds=o.batched_seeds)
 
     # -- collection: the runs every selected reading needs ---------------------------
     def announce_estimate(self):
@@ -163,6 +163,8 @@ class Session:
             "runs trained / from cache": f"{len(computed)} / {len(cached)}",
             "runs from published records": (f"{len(published)} ({', '.join(map(str, o.records))})" if published
                                             else "none"),
+            **({"seeds trained together": "yes (--batched-seeds: batched numerics, harness/batched.py)"}
+               if o.batched_seeds else {}),
             "diverged runs": "; ".join(f"{d} at epoch {at}" for d, at in diverged) or "none",
             "corrupt cache entries recomputed": len(corrupt), "session wall time": f"{wall:.0f} s"}
         header = {

@@ -55,12 +55,17 @@ class RunConfig:
     train_eval_subset: int | None = 10000  # train accuracy measured on a fixed subset
     eval_every: int = 1              # evaluate every k epochs (and at each phase's end)
     snapshots: tuple[int, ...] = ()  # epochs after which to keep the parameters
+    batched_seeds: bool = False      # trained with the other seeds of its config as one model (harness/batched.py)
     kind: str = field(default="train", init=False)
-    numerics: ClassVar[tuple[str, ...]] = ("train",)  # the code whose version keys the run (harness/numerics.py)
     # Fields added after records were published, with the value that reproduces
     # the behaviour from before they existed: a spec holding that value keys as
     # if the field did not exist (cache.spec_key), so the records stay readable.
-    key_neutral: ClassVar[dict] = {}
+    key_neutral: ClassVar[dict] = {"batched_seeds": False}
+
+    @property
+    def numerics(self) -> tuple[str, ...]:
+        """The code whose version keys the run (harness/numerics.py)."""
+        return ("train", "batched") if self.batched_seeds else ("train",)
 
     def __post_init__(self):
         if not self.phases:
@@ -115,6 +120,9 @@ class RunConfig:
 
     def compute(self, ctx):
         """Train this run and return its cache entry, with progress lines and provenance."""
+        if self.batched_seeds:  # a batched seed on its own: a group of one (harness/batched.py)
+            from . import batched
+            return batched.compute([self], ctx)[0]
         t0 = time.perf_counter()
         desc = self.describe()
         last = [t0]
@@ -130,15 +138,19 @@ class RunConfig:
                 ctx.say(f"[{ctx.worker}] {desc}: epoch {epoch}/{total}, {acc_s}, {elapsed:.0f}s, ~{left:.0f}s left")
 
         record, tensors = train(self, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download)
-        record["provenance"] = provenance.collect(ctx.device) | {
-            "seed": self.seed, "scale": ctx.scale.name, "scale_protocol": _scale_fields(ctx.scale),
-            "protocol": self.fields(), "cache_key": ctx.key(self), "fingerprint": ctx.fingerprint, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+        record["provenance"] = self.provenance_for(ctx)
         record["wall_s"] = time.perf_counter() - t0
         record["provenance"]["wall_s"] = record["wall_s"]
         if record["diverged_at"]:
             ctx.say(f"[{ctx.worker}] {desc}: DIVERGED at epoch {record['diverged_at']} (loss or weights NaN/inf); "
                     f"recorded as diverged, training stopped")
         return {"record": record, "tensors": tensors}
+
+    def provenance_for(self, ctx) -> dict:
+        """Where, when and by what this run's entry was computed, under which key."""
+        return provenance.collect(ctx.device) | {
+            "seed": self.seed, "scale": ctx.scale.name, "scale_protocol": _scale_fields(ctx.scale),
+            "protocol": self.fields(), "cache_key": ctx.key(self), "fingerprint": ctx.fingerprint, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
     def diverged_at(self, entry) -> int | None:
         return entry["record"]["diverged_at"]
@@ -148,7 +160,11 @@ class RunConfig:
         return {k: final(record, k) for k in ("test_acc", "train_loss", "w_dist", "w_norm")}
 
     def fields(self) -> dict:
-        return asdict(self)
+        """The protocol as plain data; a field at its key-neutral value is left
+        out, so that records read as they did before the field existed."""
+        from .cache import key_neutral
+        neutral = key_neutral(type(self))
+        return {k: v for k, v in asdict(self).items() if not (k in neutral and v == neutral[k])}
 
 
 def _scale_fields(scale) -> dict:
