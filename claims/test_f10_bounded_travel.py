@@ -134,10 +134,11 @@ def rises_and_flattens(shapes):
 
 def equal_distance(w1024, w64, detail=""):
     """Per-seed W of BS1024 at BS64's step count and of BS64 -> equivalence within 10%."""
-    return verdicts.paired_equivalence(w1024, w64, EQ_MARGIN * float(np.mean(w64)),
-                                       what="W(BS1024) - W(BS64) at equal steps",
-                                       detail=f"margin = {EQ_MARGIN:.0%} of BS64's mean W {np.mean(w64):.3f}"
-                                       + (f"; {detail}" if detail else ""))
+    v = verdicts.paired_equivalence(w1024, w64, EQ_MARGIN * float(np.mean(w64)),
+                                    what="W(BS1024) - W(BS64) at equal steps",
+                                    detail=f"margin = {EQ_MARGIN:.0%} of BS64's mean W {np.mean(w64):.3f}"
+                                    + (f"; {detail}" if detail else ""))
+    return verdicts.relative_margin(v, f"{EQ_MARGIN:.0%} of BS64's mean W")
 
 
 @uses(curves)

@@ -92,9 +92,10 @@ def reaches_far_distance(w_arm):
 
 def reaches_bs64_distance(w_arm, w64, detail=""):
     """Per-seed W of the 16x arm and of BS64 -> non-inferiority within 10% of BS64's W."""
-    return verdicts.paired_noninferiority(w_arm, w64, W_MARGIN * float(np.mean(w64)), what="W(arm) - W(BS64)",
-                                          detail=f"margin = {W_MARGIN:.0%} of BS64's mean W {np.mean(w64):.3f}"
-                                          + (f"; {detail}" if detail else ""))
+    v = verdicts.paired_noninferiority(w_arm, w64, W_MARGIN * float(np.mean(w64)), what="W(arm) - W(BS64)",
+                                       detail=f"margin = {W_MARGIN:.0%} of BS64's mean W {np.mean(w64):.3f}"
+                                       + (f"; {detail}" if detail else ""))
+    return verdicts.relative_margin(v, f"{W_MARGIN:.0%} of BS64's mean W")
 
 
 def reaches_bs64_accuracy(a_arm, a64, detail=""):

@@ -182,4 +182,5 @@ def _rule_changed(item, verdict) -> str | None:
     if finding is None or not finding.is_primary(item.name):
         return None
     lock = Path(item.module.__file__).with_name("rules.json")
-    return rules.mismatch(lock, finding.id, item.name, verdict.rule, verdict.margin)
+    return rules.mismatch(lock, finding.id, item.name, verdict.rule, verdict.margin,
+                          getattr(verdict, "margin_rule", ""))

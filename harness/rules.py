@@ -40,7 +40,16 @@ def load(path) -> dict:
     return doc
 
 
-def mismatch(path, finding: str, reading_id: str, rule: str, margin: float) -> str | None:
+def locked_form(rule: str, margin, margin_rule: str = "") -> dict:
+    """What the lock holds of a verdict's rule: its text and margin, or, for a
+    margin derived from the data (Verdict.margin_rule, e.g. "10% of BS64's mean
+    W"), that rule, with the number it gave at this scale masked in the text."""
+    if margin_rule:
+        return {"rule": rule.replace(f"{abs(margin):g}", "<margin>"), "margin": margin_rule}
+    return {"rule": rule, "margin": None if isinstance(margin, float) and math.isnan(margin) else margin}
+
+
+def mismatch(path, finding: str, reading_id: str, rule: str, margin: float, margin_rule: str = "") -> str | None:
     """Why a primary reading's verdict differs from its locked rule, or None."""
     doc = load(str(path))
     if not doc:
@@ -50,9 +59,8 @@ def mismatch(path, finding: str, reading_id: str, rule: str, margin: float) -> s
            f"`python -m harness.rules <report>/verdicts.json {path}`, then add its hash to tests/test_rules.py")
     if locked is None:
         return None  # not locked yet (a paper-only reading no locked session has run): tests/test_rules.py lists them
-    same_margin = (locked["margin"] == margin or (isinstance(margin, float) and math.isnan(margin)
-                                                  and locked["margin"] is None))
-    if locked["rule"] != rule or not same_margin:
+    now = locked_form(rule, margin, margin_rule)
+    if locked["rule"] != now["rule"] or locked["margin"] != now["margin"]:
         return (f"the rule of primary reading {finding} {reading_id} differs from rules version {doc['version']} "
                 f"(locked: {locked['rule']!r}, margin {locked['margin']}; now: {rule!r}, margin {margin}): {fix}")
     return None
@@ -65,9 +73,8 @@ def from_report(verdicts_json) -> dict:
     for r in doc["records"]:
         if r.get("kind") == "verdict" and r.get("primary"):
             v = r["verdict"]
-            m = v["margin"]
-            out.setdefault(r["finding"], {})[r["reading_id"]] = {
-                "rule": v["rule"], "margin": None if isinstance(m, float) and math.isnan(m) else m}
+            out.setdefault(r["finding"], {})[r["reading_id"]] = locked_form(v["rule"], v["margin"],
+                                                                            v.get("margin_rule", ""))
     return out
 
 

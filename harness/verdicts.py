@@ -51,7 +51,7 @@ superiority readings (F1, F2 improves, F3 vs-control, F11; targets of 1
 point and more) need 2-3.
 """
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import replace, asdict, dataclass
 
 import numpy as np
 from scipy import stats
@@ -91,6 +91,10 @@ class Verdict:
     confidence: float = CONFIDENCE
     detail: str = ""
     p_contra: float | None = None
+    # A margin computed from the data (e.g. 10% of a reference run's mean): the
+    # rule that sets it, which holds at every scale and on every data set. The
+    # rules lock (harness/rules.py) compares this, not the number it gave.
+    margin_rule: str = ""
 
     @property
     def supported(self):
@@ -281,6 +285,11 @@ def paired_equivalence(a, b, delta, unit="seeds", what="mean(A - B)", detail="")
     d, ci = paired_diff(a, b)
     return within(d, ci, 0.0, delta, _paired_n(a, unit),
                   f"|{what}| < {delta:g} (TOST, paired t {CONFIDENCE:.0%} CI)", _sd_detail(a, b, detail))
+
+
+def relative_margin(v: Verdict, margin_rule: str) -> Verdict:
+    """v, its margin declared as derived from the data by margin_rule."""
+    return replace(v, margin_rule=margin_rule)
 
 
 def seeds_for_precision(sd, half_width, confidence=CONFIDENCE, n_max=10_000) -> int:

@@ -9,6 +9,8 @@ LOCK = Path(__file__).resolve().parents[1] / "claims" / "rules.json"
 # version here (python -m harness.rules prints it): never by editing one.
 VERSIONS = {
     1: "1663ba67e63bfbf8",  # 2026-12-01: issue 13's rules, locked from the quick suite before any multi-seed paper run
+    2: "9161b1a0b2696428",  # 2026-12-01: F9/F10's distance margins locked as their rule (10% of BS64's mean W), not
+    #                         the number it gave on quick MNIST, which failed them on Fashion-MNIST; same verdicts
 }
 # Primary readings no locked session has run yet (paper-only ones, until the
 # campaign's records judge them): their rules are locked at their first run.
@@ -66,3 +68,21 @@ def test_lock_writes_the_next_version_and_keeps_readings_the_report_did_not_run(
     assert doc["rules"]["F1"] == {"test_z": {"rule": "r", "margin": None}}  # primary only; NaN margin as null
     assert "test_x[a]" in doc["rules"]["F9"]
     assert rules.lock([report], p)[0] == 4  # unchanged rules: no new version
+
+
+def test_a_margin_derived_from_the_data_is_locked_as_its_rule(tmp_path):
+    """10% of a reference run's W is a different number at each scale and on each
+    data set: the lock holds the rule that sets it, and the text without it."""
+    from harness import verdicts
+    locked = rules.locked_form("W(arm) - W(BS64) > -0.293382 (non-inferiority)", -0.2933816571771494, "10% of W")
+    assert locked == {"rule": "W(arm) - W(BS64) > -<margin> (non-inferiority)", "margin": "10% of W"}
+    p = tmp_path / "rules.json"
+    p.write_text(json.dumps({"version": 3, "rules": {"F9": {"test_x[a]": locked}}}))
+    rules.load.cache_clear()
+    assert rules.mismatch(p, "F9", "test_x[a]", "W(arm) - W(BS64) > -0.267478 (non-inferiority)", -0.267478,
+                          "10% of W") is None  # another data set's number, the same rule
+    assert rules.mismatch(p, "F9", "test_x[a]", "W(arm) - W(BS64) > -0.2 (non-inferiority)", -0.2,
+                          "5% of W") is not None  # a different rule
+    assert rules.mismatch(p, "F9", "test_x[a]", "W(arm) - W(BS64) > -0.2 (non-inferiority)", -0.2) is not None
+    v = verdicts.relative_margin(verdicts.paired_noninferiority([1.0, 2.0, 3.0], [1.1, 2.0, 3.2], 0.2), "10% of W")
+    assert v.margin_rule == "10% of W" and v.as_dict()["margin_rule"] == "10% of W"
