@@ -92,8 +92,8 @@ KNOWN += (
       for r in ("sum", "sum-drop") for g in REGIMES),
     *(Known("quick", f"test_norm_grows_like_sqrt_batch_size[{r}-{g}]", "contradicted", dataset="fashion-mnist",
             why="the log-log slope lies wholly outside the margin, as on MNIST: negative under the sum readings, "
-                "small and positive under the mean readings")
-      for r in READINGS for g in REGIMES),
+                "small and positive under the mean readings, just above it for one summed-loss batch early")
+      for r in READINGS for g in REGIMES if (r, g) != ("step", "late")),
 )
 
 
