@@ -46,10 +46,14 @@ sharpness can be changed by rescaling weights, Dinh et al. 2017,
 arXiv:1703.04933) and the loss on the same images.
 Primary readings (claims/literature.py): the first two, standard inputs;
 Holm across them (harness/findings.py).
-Nulls that fail them (tests/test_literature_nulls.py): a harness that ignored
-the batch size gives the two lr 0.01 arms one lambda (log2 ratio 0:
-contradicted); one that ignored the learning rate makes the lr 0.16 arm the lr
-0.01 arm, as sharp as the large batch (contradicted when that is 2x BS64's).
+Nulls that fail them (tests/test_literature_nulls.py, synthetic): a harness
+that ignored the batch size gives the two lr 0.01 arms one lambda (log2 ratio
+0: "sharper" contradicted); one that ignored the learning rate makes the lr
+0.16 arm the lr 0.01 arm, as sharp as the large batch: where "sharper" holds
+(a gap of 2x or more) "follows lr/B" then fails. The two readings cover each
+other: at quick scale, where BS1024 is only 1.44x as sharp as BS64, an
+lr-ignoring harness would pass "follows lr/B" (measured ratio inside the
+2x band) and only "sharper"'s contradiction would stand.
 
 Cost (estimated by RunConfig.estimate_seconds and SharpnessSpec's from the
 README's quiet single-thread step rates on the 2-core Intel Xeon): quick
