@@ -2,11 +2,12 @@
 run is only read back by code that computes the same numbers.
 
 A spec's key (cache.spec_key) is its protocol (its dataclass fields) plus the
-version of the code that turns that protocol into numbers. Two groups of code
+version of the code that turns that protocol into numbers. Groups of code
 decide the numbers: training (engine, model, data, geometry and the trainer's
-loop) and the gradient sampler (sampler, tails and the experiment's compute); a third,
-seeds trained together (harness/batched.py, --batched-seeds), keys batched runs on
-top of training's. Each group has a version and the
+loop), the gradient sampler (sampler, tails and the experiment's compute), L3's
+sharpness estimate (harness/sharpness.py) and seeds trained together
+(harness/batched.py, --batched-seeds), which keys batched runs on top of
+training's. Each group has a version and the
 hash of its source as it stood when the version was set: tests/test_numerics.py
 fails when the source changes and the hash does not, so a version cannot go
 stale silently. The hash is of the code's syntax tree without docstrings, so
@@ -39,12 +40,15 @@ FILES = {
     # "train" group's code it shares (data, model, geometry, evaluate) keys it too
     "batched": {"batched.py": ("forward", "_dlogits", "grads", "sgd_step", "Adam", "_splits", "_log",
                                "train_group")},
+    "sharpness": {"sharpness.py": ("mlp_loss", "loss_hvp", "top_eigenvalue", "_ritz", "eval_points",
+                                   "SharpnessSpec.compute")},
 }
 # group: (version, hash of FILES[group] when the version was set)
 VERSIONS = {
     "train": (3, "7f1b7483d0735ef5"),
     "grad": (4, "3fe39c0bb8a7578a"),
     "batched": (1, "e04d0a386bd29ebf"),
+    "sharpness": (1, "a6c6bae1f98a61c5"),
 }
 
 

@@ -1,5 +1,6 @@
 """What the session context and the run cache need of a spec: one protocol,
-implemented by every spec type (trainer.RunConfig, gradients.GradSpec).
+implemented by every spec type (trainer.RunConfig, gradients.GradSpec,
+sharpness.SharpnessSpec).
 
 A spec is a frozen dataclass that declares one cache entry as data. Its class
 name and dataclass fields are hashed into the entry's key (cache.spec_key),
@@ -13,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class Spec(Protocol):
-    kind: str  # "train" | "grad": runs are prefetched before the specs that read them
+    kind: str  # "train" | "grad" | "sharpness": runs are prefetched before the specs that read them
 
     def describe(self) -> str:
         """One line naming the entry, for progress lines, events and reports."""

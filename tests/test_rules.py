@@ -17,6 +17,8 @@ VERSIONS = {
 PENDING = {
     "F2": ("test_larger_lr_recovers_accuracy[recovers-standard]",),
     "F9": ("test_large_batch_reaches_bs64[lr 0.1-distance-standard]",),
+    "L3": ("test_large_batch_is_sharper[standard]", "test_sharpness_follows_lr_over_batch[BS1024 lr 0.16-standard]"),
+    "L4": ("test_growing_batch_matches_decay[end-standard]", "test_growing_batch_matches_decay[phase 2-standard]"),
 }
 
 
