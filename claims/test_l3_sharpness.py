@@ -46,7 +46,7 @@ sharpness can be changed by rescaling weights, Dinh et al. 2017,
 arXiv:1703.04933) and the loss on the same images.
 Primary readings (claims/literature.py): the first two, standard inputs;
 Holm across them (harness/findings.py).
-Nulls that fail them (tests/test_literature_nulls.py, synthetic): a harness
+Nulls that fail them (tests/test_nulls_l3_l4.py, synthetic): a harness
 that ignored the batch size gives the two lr 0.01 arms one lambda (log2 ratio
 0: "sharper" contradicted); one that ignored the learning rate makes the lr
 0.16 arm the lr 0.01 arm, as sharp as the large batch: where "sharper" holds

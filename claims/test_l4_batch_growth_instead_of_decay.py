@@ -66,7 +66,7 @@ rule gained the control and the sensitivity condition, and the phases became
 run. The change makes the rule stricter (a pass can become inconclusive,
 never the reverse).
 
-Nulls that fail the primaries (tests/test_literature_nulls.py): a growing
+Nulls that fail the primaries (tests/test_nulls_l3_l4.py): a growing
 batch that changes nothing (the batch size ignored) is the constant-lr arm: if
 the decay matters it differs from the decaying arm by more than the margin
 (contradicted); if the decay does not matter, the sensitivity condition makes

@@ -58,3 +58,11 @@ def test_a_report_of_the_wrong_data_set_beside_is_not_read(tmp_path):
     report.write(tmp_path / "fashion-mnist", RECORDS, header("mnist"))  # an MNIST report where Fashion's belongs
     assert report.read_other(tmp_path, "mnist")["findings"] == {}
     assert report.read_other(tmp_path / "elsewhere", "fashion-mnist")["path"] is None
+
+
+def test_every_literature_claim_has_its_row_in_order():
+    recs = RECORDS + [verdict("L2", "test_d[linear+warmup-BS256]", "supported", section="Goyal et al. 2017"),
+                      verdict("L1", "test_e", "contradicted", section="McCandlish et al. 2018")]
+    beyond = report.render(recs, header("mnist")).split("## Beyond the post")[1].split("\n## ")[0]
+    rows = [line.split("|")[1].strip() for line in beyond.splitlines() if line.startswith("| L")]
+    assert rows == ["L1", "L2", "L5"]

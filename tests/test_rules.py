@@ -19,6 +19,12 @@ PENDING = {
     "F9": ("test_large_batch_reaches_bs64[lr 0.1-distance-standard]",),
     "L3": ("test_large_batch_is_sharper[standard]", "test_sharpness_follows_lr_over_batch[BS1024 lr 0.16-standard]"),
     "L4": ("test_growing_batch_matches_decay[end-standard]", "test_growing_batch_matches_decay[phase 2-standard]"),
+    # issue 15's literature claims, declared 2026-12-01: locked by the lead from their first merged quick run
+    "L1": ("test_steps_to_target_scaling[perfect at small batches]",
+           "test_steps_to_target_scaling[diminishing at large batches]",
+           "test_critical_batch_near_noise_scale", "test_noise_scale_grows_as_loss_falls"),
+    "L2": ("test_scaling_rule_keeps_accuracy[linear+warmup-BS256]",
+           "test_scaling_rule_keeps_accuracy[linear+warmup-BS1024]"),
 }
 
 
