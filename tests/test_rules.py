@@ -11,20 +11,13 @@ VERSIONS = {
     1: "1663ba67e63bfbf8",  # 2026-12-01: issue 13's rules, locked from the quick suite before any multi-seed paper run
     2: "9161b1a0b2696428",  # 2026-12-01: F9/F10's distance margins locked as their rule (10% of BS64's mean W), not
     #                         the number it gave on quick MNIST, which failed them on Fashion-MNIST; same verdicts
+    3: "17a655888b4455ab",  # 2026-12-01: issue 15's L1-L4 primaries, locked from their first merged quick run (MNIST)
 }
 # Primary readings no locked session has run yet (paper-only ones, until the
 # campaign's records judge them): their rules are locked at their first run.
 PENDING = {
     "F2": ("test_larger_lr_recovers_accuracy[recovers-standard]",),
     "F9": ("test_large_batch_reaches_bs64[lr 0.1-distance-standard]",),
-    "L3": ("test_large_batch_is_sharper[standard]", "test_sharpness_follows_lr_over_batch[BS1024 lr 0.16-standard]"),
-    "L4": ("test_growing_batch_matches_decay[end-standard]", "test_growing_batch_matches_decay[phase 2-standard]"),
-    # issue 15's literature claims, declared 2026-12-01: locked by the lead from their first merged quick run
-    "L1": ("test_steps_to_target_scaling[perfect at small batches]",
-           "test_steps_to_target_scaling[diminishing at large batches]",
-           "test_critical_batch_near_noise_scale", "test_noise_scale_grows_as_loss_falls"),
-    "L2": ("test_scaling_rule_keeps_accuracy[linear+warmup-BS256]",
-           "test_scaling_rule_keeps_accuracy[linear+warmup-BS1024]"),
 }
 
 
