@@ -77,6 +77,10 @@ KNOWN += (
     _known("BS1024 lr 0.01 x480 epochs", "contradicted", scale="paper",
            why="over the post's 28,000 steps W bends upward against log t: a power law (alpha ~0.32) follows it "
                "far better (dAIC about -50 in every seed)"),
+    _known("BS64 lr 0.01", "contradicted", scale="paper",
+           why="as at quick scale, W bends upward against log t: a power law (alpha ~0.33) fits better in every seed"),
+    _known("BS1024 lr 0.01", "inconclusive", scale="paper",
+           why="over its 1770 steps both laws fit about equally: dAIC from +1.6 to -2.1 across seeds"),
 )
 
 # With x/255 inputs (--scaling x255|both; secondary readings), MNIST, quick scale, same machine.
