@@ -60,7 +60,7 @@ Protocol (SGD, constant lr, the post's MLP, mean/std inputs):
   B_simple at the target: linear in log B_simple against log train loss
   between those two; a 90% bootstrap interval over trials (paired).
 
-Fixed before the judged runs (2026-12-02), from a one-seed pilot of the loss
+Fixed before the judged runs (2026-12-01), from a one-seed pilot of the loss
 curves (seed 0: BS16 at lr 0.02/0.04, BS64 at 0.16/0.32, BS1024 at 0.32/0.64
 and L2's runs) chosen for feasibility only: the target is the lowest round
 loss that the fastest small-batch runs reach no earlier than their third
@@ -108,7 +108,7 @@ Seeds: 3 (the quick default) give the slopes' interval a half-width near
 verdicts.seeds_for_precision(0.05, 0.125) = 3), against margins of 0.25 and
 1 decade.
 
-Measured at quick scale (MNIST, 3 seeds, 2026-12-02): target train loss
+Measured at quick scale (MNIST, 3 seeds, 2026-12-01): target train loss
 0.05; tuned lr BS16 0.08, BS64 0.32, BS256 0.32, BS1024 0.32 (the largest
 that does not diverge: 0.64 diverges at BS64/256/1024); steps to the target
 about 1100 / 390 / 163 / 136; slope BS16->64 -0.76 [-0.85, -0.66]
@@ -174,7 +174,7 @@ MAX_EXTENSIONS = 3                               # 2x steps added beyond a grid 
 B_CRIT_BOUNDS = (1.0, 1e6)
 REGIMES = {"perfect at small batches": BATCH_SIZES[:2], "diminishing at large batches": BATCH_SIZES[-2:]}
 
-# Measured at quick scale, MNIST, 3 seeds, on a 2-core Intel Xeon (2026-12-02).
+# Measured at quick scale, MNIST, 3 seeds, on a 2-core Intel Xeon (2026-12-01).
 KNOWN = (
     Known("quick", "test_steps_to_target_scaling[perfect at small batches]", "inconclusive",
           why="BS16 -> BS64 saves 1.7x the steps per doubling (slope -0.76), on the margin's edge: the interval "

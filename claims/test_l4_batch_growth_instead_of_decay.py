@@ -106,6 +106,14 @@ KNOWN = tuple(
               "test accuracy after it (decay vs constant within 0.3 points), so they cannot be told apart")
     for point in POINTS)
 
+# --dataset fashion-mnist, quick scale, 3 seeds, same machine (2026-12-01).
+KNOWN += tuple(
+    Known("quick", f"test_growing_batch_matches_decay[{point}-standard]", "inconclusive", dataset="fashion-mnist",
+          why="the schedules agree within 0.25 points, and on Fashion-MNIST the decay does help (about +1.2 "
+              "points over constant lr at the end, +2.4 after phase 2), but with 3 seeds that gain's interval "
+              "reaches inside the 0.5-point margin, so the assay's sensitivity is not shown")
+    for point in POINTS)
+
 
 def schedule_runs(scale, seeds, name, scaling=protocol.DEFAULT_SCALING):
     """One run of a schedule per seed."""

@@ -52,7 +52,7 @@ PARAMS = ("W3", "all")       # the last layer's weights (the post's tensor), eve
 B_SMALL, B_BIG = 1, N_SAMPLES  # the two batch sizes: single examples, and all of a trial's samples
 GROUP = 4                    # trials per start_gradients call (memory: a few 1024 x 1024 Gram matrices each)
 # A trial's time / one SGD step of BS1024 (cost, estimate_seconds): 0.22-0.23 s against 0.095-0.10 s,
-# measured one after the other, 1 thread, 2-core Intel Xeon under load (2026-12-02).
+# measured one after the other, 1 thread, 2-core Intel Xeon under load (2026-12-01).
 TRIAL_STEPS = 2.3
 
 
