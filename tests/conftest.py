@@ -24,11 +24,6 @@ import os
 from pathlib import Path
 
 import pytest
-# Imported once, before any test: pytester's in-process runs (test_expect.py)
-# restore sys.modules afterwards, dropping a torchvision first imported inside
-# them, and a second import re-registers its C++ operators and fails
-# ("Only a single TORCH_LIBRARY...") in whichever later test loads the data.
-import torchvision  # noqa: F401
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TMP_ENV = "BSC_TESTS_TMP"

@@ -39,7 +39,7 @@ def test_deselected_bs2_test_declares_no_bs2_run(tmp_path, data_root, select, ru
     from pathlib import Path
     repo = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-m", "pytest", "claims/test_f1_batch_size_accuracy.py", "--collect-only",
-                          "-q", "-p", "no:cacheprovider", "--scale", "paper", "--seeds", "1", "-k", select,
+                          "-q", "-p", "no:cacheprovider", "--scale", "paper", "--seeds", "1", "-k", select, "--records", "none",
                           "--data-root", data_root, "--cache-dir", str(tmp_path / "c"),
                           "--report-dir", str(tmp_path / "r")], cwd=repo, capture_output=True, text=True)
     assert f"{runs} of {runs} runs to compute" in out.stderr, out.stdout + out.stderr

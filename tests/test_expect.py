@@ -3,6 +3,10 @@ verdict into pytest's outcome, and the plugin applying it to a real claim."""
 import math
 
 import pytest
+# Loaded before the pytester run below: it restores sys.modules afterwards, and a
+# torchvision first imported inside it would be imported a second time by a later
+# test in this worker, which fails ("Only a single TORCH_LIBRARY...").
+import torchvision  # noqa: F401
 
 from harness import expect
 from harness.errors import ConfigError

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -147,10 +146,16 @@ def outcomes(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("options")
     good = data.resolve_root("mnist", SHARED, tmp_path_factory.mktemp("mnist"))  # never the user's .cache
     cases = _cases(tmp, good)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futs = {k: pool.submit(_run, args, env, tmp) for k, (args, env, _, _) in cases.items()}
-        got = {k: f.result() for k, f in futs.items()}
-    yield {k: (cases[k], got[k]) for k in cases}
+
+    class Outcomes(dict):
+        """Each case's session, run when its test first asks: under xdist a
+        worker runs only the cases of the tests it was given, so each runs once."""
+        def __missing__(self, case):
+            args, env, _, _ = cases[case]
+            self[case] = (cases[case], _run(args, env, tmp))
+            return self[case]
+
+    yield Outcomes()
     for p in tmp.iterdir():
         if p.is_dir():
             os.chmod(p, 0o700)
