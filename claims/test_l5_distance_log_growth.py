@@ -81,6 +81,10 @@ KNOWN += (
            why="as at quick scale, W bends upward against log t: a power law (alpha ~0.33) fits better in every seed"),
     _known("BS1024 lr 0.01", "inconclusive", scale="paper",
            why="over its 1770 steps both laws fit about equally: dAIC from +1.6 to -2.1 across seeds"),
+    _known("BS256 lr 0.01", "contradicted", scale="paper",
+           why="at the post's scale W bends upward against log t here too: the power law fits better in every seed"),
+    _known("BS1024 lr 0.1", "contradicted", scale="paper",
+           why="W bends upward against log t: the power law fits better in every seed"),
 )
 
 # With x/255 inputs (--scaling x255|both; secondary readings), MNIST, quick scale, same machine.
