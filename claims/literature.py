@@ -42,7 +42,7 @@ JASTRZEBSKI_2020 = ("Jastrzebski et al. 2020, The Break-Even Point on Optimizati
                     "Networks, arXiv:2002.09572")
 COHEN_2021 = ("Cohen et al. 2021, Gradient Descent on Neural Networks Typically Occurs at the Edge of Stability, "
               "arXiv:2103.00065")
-SMITH_2018 = ("Smith, Kindermans, Ying & Le 2018, Don't Decay the Learning Rate, Increase the Batch Size, "
+SMITH_2018 = ("Smith, Kindermans, Ying & Le 2018 (on raising the batch size in place of lr decay), "
               "arXiv:1711.00489")
 SMITH_LE_2018 = ("Smith & Le 2018, A Bayesian Perspective on Generalization and Stochastic Gradient Descent, "
                  "arXiv:1710.06451")
