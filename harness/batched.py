@@ -30,14 +30,13 @@ The seeds of a group share one schedule and so end together: an interrupted
 group has no finished seed to lose, and earlier groups' entries are on disk.
 """
 import dataclasses
-import math
 import time
 
 import torch
 
-from . import data, engine, geometry, model
+from . import engine, model
 from .errors import ConfigError
-from .trainer import RunConfig, _epoch_batches
+from .trainer import RunConfig, _epoch_batches, log_epoch, splits
 
 _relu_grad = engine._relu_grad
 
@@ -90,15 +89,8 @@ class Adam(engine.Adam):
     """engine.Adam's update (elementwise, so the same per seed) on stacked
     parameters, from batched gradients."""
 
-    def step(self, x, y):
-        b1, b2 = self.betas
-        self.t += 1
-        bc1, bc2 = 1 - b1 ** self.t, 1 - b2 ** self.t
-        for p, g, m, v in zip(self.params, grads(self.params, x, y), self.m, self.v):
-            m.lerp_(g, 1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / bc2 ** 0.5).add_(self.eps)
-            p.addcdiv_(m, denom, value=-self.lr / bc1)
+    def gradients(self, x, y):
+        return grads(self.params, x, y)
 
     def keep(self, params, rows):
         """Go on with the seeds in rows (the others diverged): their params and moments."""
@@ -117,47 +109,13 @@ def check_group(cfgs):
                           f"{[c.describe() for c in cfgs]}")
 
 
-def _splits(cfg, device, data_root, cache_root, download):
-    """(train, eval-on-train, test) tensors of a run, chosen as trainer.train chooses them."""
-    root = data.resolve_root(cfg.dataset, data_root, cache_root, download)
-    ds = data.load(cfg.dataset, cfg.scaling, device, str(root), download)
-    x_tr, y_tr = ds.x_train, ds.y_train
-    sub = data.fixed_subset(len(x_tr), cfg.train_subset, salt=0)
-    if sub is not None:
-        x_tr, y_tr = x_tr[sub.to(device)], y_tr[sub.to(device)]
-    tsub = data.fixed_subset(len(ds.x_test), cfg.test_subset, salt=1)
-    x_te, y_te = (ds.x_test, ds.y_test) if tsub is None else (ds.x_test[tsub.to(device)], ds.y_test[tsub.to(device)])
-    esub = data.fixed_subset(len(x_tr), cfg.train_eval_subset, salt=2)
-    x_ev, y_ev = (x_tr, y_tr) if esub is None else (x_tr[esub.to(device)], y_tr[esub.to(device)])
-    return (x_tr, y_tr), (x_ev, y_ev), (x_te, y_te)
-
-
-def _log(hist, tensors, cfg, params, init, evals, epoch, step, bs, lr, do_eval):
-    """One seed's epoch, as trainer.train logs it (params, init: that seed's
-    slices); False when the seed has diverged."""
-    (x_ev, y_ev), (x_te, y_te) = evals
-    g = geometry.snapshot(params, init)
-    finite = all(math.isfinite(g[k]) for k in ("w_dist", "b_dist", "w_norm", "b_norm"))
-    do_eval = do_eval or not finite
-    tr = engine.evaluate(params, x_ev, y_ev) if do_eval else (math.nan, math.nan)
-    te = engine.evaluate(params, x_te, y_te) if do_eval else (math.nan, math.nan)
-    for k, v in (("epoch", epoch), ("step", step), ("batch_size", bs), ("lr", lr),
-                 ("train_loss", tr[0]), ("train_acc", tr[1]), ("test_loss", te[0]), ("test_acc", te[1])):
-        hist[k].append(v)
-    for k, v in g.items():
-        hist[k].append(v)
-    if epoch in cfg.snapshots:
-        tensors[f"epoch{epoch}"] = [p.detach().cpu().clone() for p in params]
-    return finite and (not do_eval or (math.isfinite(tr[0]) and math.isfinite(te[0])))
-
-
 def train_group(cfgs, device: str, data_root, cache_root, progress=None, download=False):
     """Train the runs cfgs (one config, several seeds) together. Returns one
     (record, tensors) per run, in order, shaped as trainer.train's."""
     check_group(cfgs)
     t0 = time.perf_counter()
     cfg = cfgs[0]
-    (x_tr, y_tr), *evals = _splits(cfg, device, data_root, cache_root, download)
+    (x_tr, y_tr), *evals = splits(cfg, device, data_root, cache_root, download)
     starts = [model.init_params(c.seed, c.init, device=device) for c in cfgs]
     params = [torch.stack([s[k] for s in starts]) for k in range(len(starts[0]))]
     init = [p.clone() for p in params]
@@ -173,7 +131,7 @@ def train_group(cfgs, device: str, data_root, cache_root, progress=None, downloa
 
     def log(epoch, bs, lr, do_eval):
         """Log every live seed; False for each that has diverged."""
-        return [_log(hists[i], tensors[i], cfg, [p[r] for p in params], [p[r] for p in init], evals,
+        return [log_epoch(hists[i], tensors[i], cfg, [p[r] for p in params], [p[r] for p in init], evals,
                      epoch, step, bs, lr, do_eval) for r, i in enumerate(live)]
 
     def drop(ok, epoch):

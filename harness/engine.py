@@ -79,11 +79,15 @@ class Adam:
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
 
+    def gradients(self, x, y):
+        """The mean-loss gradients of a batch (harness/batched.py's Adam: batched over seeds)."""
+        return grads(self.params, x, y)
+
     def step(self, x, y):
         b1, b2 = self.betas
         self.t += 1
         bc1, bc2 = 1 - b1 ** self.t, 1 - b2 ** self.t
-        for p, g, m, v in zip(self.params, grads(self.params, x, y), self.m, self.v):
+        for p, g, m, v in zip(self.params, self.gradients(x, y), self.m, self.v):
             m.lerp_(g, 1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = (v.sqrt() / bc2 ** 0.5).add_(self.eps)

@@ -32,22 +32,22 @@ HERE = Path(__file__).resolve().parent
 # numbers (the rest of those files: descriptions, estimates, provenance, summaries)
 FILES = {
     "train": {"engine.py": None, "model.py": None, "data.py": None, "geometry.py": None,
-              "trainer.py": ("train", "_epoch_batches", "final")},
+              "trainer.py": ("splits", "log_epoch", "train", "_epoch_batches", "final")},
     "grad": {"sampler.py": None, "tails.py": None,
              "gradients.py": ("GradSpec.compute", "GradSpec._reference_scales", "_Stats", "_rms",
                               "training_pool", "_trial_data", "specs", "gather")},
     # seeds trained together (--batched-seeds): the batched step and its loop; the
     # "train" group's code it shares (data, model, geometry, evaluate) keys it too
-    "batched": {"batched.py": ("forward", "_dlogits", "grads", "sgd_step", "Adam", "_splits", "_log",
+    "batched": {"batched.py": ("forward", "_dlogits", "grads", "sgd_step", "Adam",
                                "train_group")},
     "sharpness": {"sharpness.py": ("mlp_loss", "loss_hvp", "top_eigenvalue", "_ritz", "eval_points",
                                    "SharpnessSpec.compute")},
 }
 # group: (version, hash of FILES[group] when the version was set)
 VERSIONS = {
-    "train": (3, "7f1b7483d0735ef5"),
+    "train": (3, "0fbc0e4768cd9e66"),
     "grad": (4, "3fe39c0bb8a7578a"),
-    "batched": (1, "e04d0a386bd29ebf"),
+    "batched": (1, "65e917d84766d16b"),
     "sharpness": (1, "a6c6bae1f98a61c5"),
 }
 

@@ -180,10 +180,9 @@ def _epoch_batches(n, bs, drop_last, gen, device):
     return [perm[i:i + bs] for i in range(0, stop, bs)]
 
 
-def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, download=False):
-    """Train one run. Returns (record, tensors): the record is plain data
-    (history per epoch, final values, divergence), tensors holds snapshots."""
-    t0 = time.perf_counter()
+def splits(cfg: RunConfig, device: str, data_root, cache_root, download=False):
+    """(train, eval-on-train, test) pairs (x, y) of a run: its data set and
+    scaling, cut to the scale's fixed subsets."""
     root = data.resolve_root(cfg.dataset, data_root, cache_root, download)
     ds = data.load(cfg.dataset, cfg.scaling, device, str(root), download)
     x_tr, y_tr = ds.x_train, ds.y_train
@@ -194,6 +193,34 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
     x_te, y_te = (ds.x_test, ds.y_test) if tsub is None else (ds.x_test[tsub.to(device)], ds.y_test[tsub.to(device)])
     esub = data.fixed_subset(len(x_tr), cfg.train_eval_subset, salt=2)
     x_ev, y_ev = (x_tr, y_tr) if esub is None else (x_tr[esub.to(device)], y_tr[esub.to(device)])
+    return (x_tr, y_tr), (x_ev, y_ev), (x_te, y_te)
+
+
+def log_epoch(hist, tensors, cfg, params, init, evals, epoch, step, bs, lr, do_eval):
+    """Append one epoch to a run's history (and its snapshot when due); False
+    when the run has diverged: a parameter (hence a distance) or an evaluated
+    loss is NaN or inf. evals: the (x, y) pairs evaluated on train and test."""
+    (x_ev, y_ev), (x_te, y_te) = evals
+    g = geometry.snapshot(params, init)
+    finite = all(math.isfinite(g[k]) for k in ("w_dist", "b_dist", "w_norm", "b_norm"))
+    do_eval = do_eval or not finite  # a diverged epoch is always evaluated: no stale accuracy
+    tr = engine.evaluate(params, x_ev, y_ev) if do_eval else (math.nan, math.nan)
+    te = engine.evaluate(params, x_te, y_te) if do_eval else (math.nan, math.nan)
+    for k, v in (("epoch", epoch), ("step", step), ("batch_size", bs), ("lr", lr),
+                 ("train_loss", tr[0]), ("train_acc", tr[1]), ("test_loss", te[0]), ("test_acc", te[1])):
+        hist[k].append(v)
+    for k, v in g.items():
+        hist[k].append(v)
+    if epoch in cfg.snapshots:
+        tensors[f"epoch{epoch}"] = [p.detach().cpu().clone() for p in params]
+    return finite and (not do_eval or (math.isfinite(tr[0]) and math.isfinite(te[0])))
+
+
+def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, download=False):
+    """Train one run. Returns (record, tensors): the record is plain data
+    (history per epoch, final values, divergence), tensors holds snapshots."""
+    t0 = time.perf_counter()
+    (x_tr, y_tr), (x_ev, y_ev), (x_te, y_te) = splits(cfg, device, data_root, cache_root, download)
 
     params = model.init_params(cfg.seed, cfg.init, device=device)
     init = [p.clone() for p in params]
@@ -206,21 +233,7 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
     tensors, diverged_at, step = {}, None, 0
 
     def log(epoch, bs, lr, do_eval):
-        """Append one epoch to the history; False when the run has diverged:
-        a parameter (hence a distance) or an evaluated loss is NaN or inf."""
-        g = geometry.snapshot(params, init)
-        finite = all(math.isfinite(g[k]) for k in ("w_dist", "b_dist", "w_norm", "b_norm"))
-        do_eval = do_eval or not finite  # a diverged epoch is always evaluated: no stale accuracy
-        tr = engine.evaluate(params, x_ev, y_ev) if do_eval else (math.nan, math.nan)
-        te = engine.evaluate(params, x_te, y_te) if do_eval else (math.nan, math.nan)
-        for k, v in (("epoch", epoch), ("step", step), ("batch_size", bs), ("lr", lr),
-                     ("train_loss", tr[0]), ("train_acc", tr[1]), ("test_loss", te[0]), ("test_acc", te[1])):
-            hist[k].append(v)
-        for k, v in g.items():
-            hist[k].append(v)
-        if epoch in cfg.snapshots:
-            tensors[f"epoch{epoch}"] = [p.detach().cpu().clone() for p in params]
-        return finite and (not do_eval or (math.isfinite(tr[0]) and math.isfinite(te[0])))
+        return log_epoch(hist, tensors, cfg, params, init, ((x_ev, y_ev), (x_te, y_te)), epoch, step, bs, lr, do_eval)
 
     log(0, 0, 0.0, True)
     epoch = 0
