@@ -69,7 +69,11 @@ READINGS = TRAJECTORY_READINGS + ("step",)
 VALUE_READINGS = ("sum", "mean", "step")  # readings whose values are summarised (F7: counts, centre width)
 HIST_READINGS = ("sum", "mean")           # ... and histogrammed (figures; "step" left out to keep records small)
 NOISE_PARAMS = ("W3", "all")              # batch_sq: the last layer's weights, every parameter
-CHUNK = 8          # trials per cached spec: the unit xdist workers share
+CHUNK = 8          # trials per cached spec, at least: the unit xdist workers share
+MAX_CHUNKS = 25    # per regime, at most: at paper scale (1000 trials) 40-trial chunks of ~100 s. Each chunk's
+                   # record carries its own histograms (~40 KB as JSON), so 8-trial chunks would publish 250
+                   # records (18 MB) where 50 hold the same numbers (the trials' draws and the histogram bins
+                   # do not depend on the chunking; tests/test_gradients.py checks it)
 GROUP = 4          # trials per sample_trials call (float32: stepped one at a time, see sample_trials)
 GRAD_TRIAL_FACTOR = 0.58  # a trial (sampler + statistics) / engine time of its SGD steps (see estimate_seconds)
 
@@ -234,9 +238,15 @@ def _trial_data(x, y, trials, n):
 
 
 # -- specs and results ---------------------------------------------------------------------
-def specs(scale, start: RunConfig, regimes=("early", "late"), chunk=CHUNK):
+def chunk_size(trials: int) -> int:
+    """Trials per chunk: CHUNK, or more where that would make over MAX_CHUNKS chunks a regime."""
+    return max(CHUNK, math.ceil(trials / MAX_CHUNKS))
+
+
+def specs(scale, start: RunConfig, regimes=("early", "late"), chunk=None):
     """Every chunk of both regimes at this scale."""
     from . import protocol
+    chunk = chunk or chunk_size(scale.grad_trials)
     epochs = dict(zip(("early", "late"), protocol.grad_start_epochs(scale)))
     return [GradSpec(start, r, epochs[r], f, min(chunk, scale.grad_trials - f))
             for r in regimes for f in range(0, scale.grad_trials, chunk)]

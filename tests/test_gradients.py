@@ -263,6 +263,48 @@ def test_specs_cover_every_trial_once_and_keys_differ():
     assert all(s.kind == "grad" and s.cost() > 0 and "trials" in s.describe() for s in sp)
 
 
+def test_chunk_sizes_keep_chunks_few_and_every_trial_once():
+    assert gradients.chunk_size(scales.QUICK.grad_trials) == gradients.CHUNK == 8  # quick: 4 chunks a regime
+    assert gradients.chunk_size(scales.PAPER.grad_trials) == 40                    # paper: 25 chunks a regime
+    start = RunConfig(phases=(Phase(30, 1024, 0.01),), seed=0, snapshots=(2, 30))
+    sp = gradients.specs(scales.PAPER, start)
+    assert len(sp) == 2 * gradients.MAX_CHUNKS
+    assert sorted(t for s in sp if s.regime == "late" for t in range(s.first, s.first + s.count)) == list(range(1000))
+
+
+def test_chunking_changes_no_number(monkeypatch):
+    """Four trials as one chunk and as two: the gathered readings are equal to
+    the last bit (each trial draws from its own seed and the histogram bins
+    come from trial 0), so the chunk size is a scheduling choice only."""
+    g = torch.Generator().manual_seed(3)
+    params = [q + 0.01 * torch.randn(q.shape, generator=g) for q in model.init_params(1)]
+    start = RunConfig(phases=(Phase(2, 1024, 0.01),), seed=1, snapshots=(0, 2))
+    xp, yp = _mnist_like(1, 200, seed=5, dtype=torch.float32)
+    monkeypatch.setattr(gradients, "training_pool", lambda s, ctx: (xp[0], yp[0]))
+
+    class FakeCtx:
+        device, fingerprint = "cpu", {"device": "cpu"}
+
+        def results(self, specs, need_tensors=False):
+            return [{"record": {}, "tensors": {"epoch2": params}}]
+
+        def key(self, spec):
+            return "k"
+    kw = dict(start=start, regime="late", start_epoch=2, batch_sizes=(1, 5, 32), n_samples=32, group=2)
+
+    def gathered(cuts):
+        return gradients.gather([gradients.GradSpec(first=a, count=b - a, **kw).compute(FakeCtx())["record"]
+                                 for a, b in zip(cuts, cuts[1:])])
+    one, two = gathered((0, 4)), gathered((0, 2, 4))
+    timing = {"sampler_s", "trials_per_s"}
+    assert set(one) == set(two)
+    for k in set(one) - timing:
+        a, b = one[k], two[k]
+        for sub in (a if isinstance(a, dict) else {"": a}):
+            x, y = (a[sub], b[sub]) if isinstance(a, dict) else (a, b)
+            assert np.array_equal(np.asarray(x), np.asarray(y)), f"{k} {sub}"
+
+
 def test_bootstrap_rows_recovers_a_slope():
     rng = np.random.default_rng(0)
     bs = np.log(np.asarray(gradients.BATCH_SIZES, float))
