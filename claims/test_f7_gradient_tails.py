@@ -96,6 +96,19 @@ KNOWN += (
       for r in ABS_READINGS for g in figures.REGIMES),
 )
 
+# paper scale, 1000 trials per regime (the campaign's published chunks, 2026-12-02), measured on a 2-core Intel Xeon.
+KNOWN += (
+    *(Known("paper", f"test_more_large_values_at_larger_batch[sum-{g}]", "contradicted",
+            why="as at quick scale: small batches sum up to 1024 gradients, so nearly every value is large at "
+                "small BS (99% at BS1) and few at BS1024 (2-5%)")
+      for g in figures.REGIMES),
+    *(Known("paper", f"test_centres_alike_across_batch_sizes[{r}-{g}]", "contradicted",
+            why="the value distribution's centre rescales with the batch size: under 'sum' it narrows by a "
+                "factor of e^5.7-e^6.0 from BS2 to BS1024, under 'step' it widens by e^5-e^6, under 'mean' "
+                "(early) by e^0.5")
+      for r, g in (("sum", "early"), ("sum", "late"), ("step", "early"), ("step", "late"), ("mean", "early"))),
+)
+
 
 def _figures(ctx, ex):
     return [figures.signed_ridgeline(ctx, ex), figures.gradient_values(ctx, ex, gradients.HIST_READINGS)]
