@@ -159,8 +159,13 @@ def test_published_records_keep_their_keys():
     files = sorted(folder.glob("*.json"))
     if not files:
         pytest.skip("no published records in this checkout")
+    # a gradient chunk's record holds no config: it must be one of today's paper chunks
+    chunks = {spec_key(s) for s in gradients.specs(scales.PAPER, gradients.start_run(scales.PAPER, [0]))}
     for f in files:
         doc = json.loads(f.read_text())
+        if "config" not in doc["record"]:
+            assert "trials" in doc["record"] and doc["key"] == f.stem in chunks, doc["run"]
+            continue
         cfg = dict(doc["record"]["config"])
         if "phases" not in cfg:
             continue
