@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import RunCache, spec_key
@@ -50,6 +50,7 @@ class Context:
                               published=self.published, publish=self.publish)
         self.diverged_seen: list[tuple[str, int]] = []  # diverged runs the current test read
         self.used: list = []  # specs the current test read (its reading's protocol comes from them)
+        self.served_by: dict = {}  # spec -> the run that serves it (plan)
 
     def say(self, msg):
         try:
@@ -82,9 +83,32 @@ class Context:
         from . import provenance
         return provenance.fingerprint(self.device)
 
+    def plan(self, specs):
+        """Let one training run serve the requests that differ from it only in
+        the snapshots kept. A run's numbers do not depend on which epochs keep
+        their parameters, so a run keeping snapshots S serves any request for
+        a subset of S (L3 asks F1's BS64 run to keep its last epoch; without
+        this both would train). A request already in the cache or the
+        published records is served by itself, so no record is orphaned;
+        otherwise by the largest superset in specs, one already stored first."""
+        groups = {}
+        for s in specs:
+            if getattr(s, "kind", None) == "train" and not getattr(s, "batched_seeds", False):
+                groups.setdefault(replace(s, snapshots=()), set()).add(s)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            stored = {m for m in members if self.cache.has(spec_key(m, self.fingerprint if self.exact else None))}
+            for s in members - stored:
+                supers = [t for t in members if t != s and set(s.snapshots) <= set(t.snapshots)]
+                if supers:
+                    self.served_by[s] = max(supers, key=lambda t: (t in stored, len(t.snapshots), t.snapshots))
+
     def resolve(self, spec):
-        """The spec this session reads and computes for spec: under --batched-seeds
-        its batched form (every run in it trained with its config's other seeds)."""
+        """The spec this session reads and computes for spec: the run that serves
+        it (plan), under --batched-seeds in its batched form (every run in it
+        trained with its config's other seeds)."""
+        spec = self.served_by.get(spec, spec)
         if not self.batched_seeds:
             return spec
         from . import batched

@@ -92,6 +92,7 @@ def ctx(request):
     collected claims need, splitting the work with the other workers."""
     s = session_of(request.config)
     c = s.context(_progress_writer(request.config))
+    c.plan(s.specs)
     c.prefetch(s.specs)
     return c
 

@@ -20,7 +20,7 @@ import os
 import ray
 
 from . import data, worker
-from .cache import key_fields
+from .cache import key_fields, spec_key
 from .errors import HarnessError
 
 THREADS_PER_RUN = 1
@@ -103,7 +103,8 @@ class RayExecutor:
         needs = list(spec.needs())
         ref = self.task.remote(spec, ctx.scale, self.device, THREADS_PER_RUN, worker.versions(spec),
                                {name: self._data(ctx, name) for name in sorted(datasets(spec))},
-                               [ctx.key(n) for n in needs], *[self._entry(ctx, n) for n in needs])
+                               # keyed as the worker looks them up (WorkerContext.key), whatever serves them here
+                               [spec_key(n) for n in needs], *[self._entry(ctx, n) for n in needs])
         fut = ref.future()
         self.refs[fut] = ref
         fut.add_done_callback(lambda f: self.refs.pop(f, None))  # a held ref would pin its result in the store

@@ -114,7 +114,8 @@ class Session:
 
         from . import estimate
         ctx = self.context(None)
-        uniq = {ctx.key(s): s for s in self.specs}
+        ctx.plan(self.specs)
+        uniq = {ctx.key(s): ctx.resolve(s) for s in self.specs}
         missing = [s for k, s in uniq.items() if not ctx.cache.has(k)]
         if not missing:
             return

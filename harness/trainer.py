@@ -237,26 +237,27 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
 
     log(0, 0, 0.0, True)
     epoch = 0
-    for phase in cfg.phases:
-        if adam is not None:
-            adam.lr = phase.lr
-        for e in range(phase.epochs):
-            epoch += 1
-            for idx in _epoch_batches(len(x_tr), phase.batch_size, cfg.drop_last, gen, device):
-                if adam is None:
-                    engine.sgd_step(params, x_tr[idx], y_tr[idx], phase.lr)
-                else:
-                    adam.step(x_tr[idx], y_tr[idx])
-                step += 1
-            last = e == phase.epochs - 1
-            ok = log(epoch, phase.batch_size, phase.lr, last or epoch % cfg.eval_every == 0)
-            if progress:
-                progress(epoch, cfg.epochs, hist["test_acc"][-1], time.perf_counter() - t0)
-            if not ok:
-                diverged_at = epoch
+    with engine.denormals_flushed(adam is not None):  # Adam meets denormals; SGD is left as it was
+        for phase in cfg.phases:
+            if adam is not None:
+                adam.lr = phase.lr
+            for e in range(phase.epochs):
+                epoch += 1
+                for idx in _epoch_batches(len(x_tr), phase.batch_size, cfg.drop_last, gen, device):
+                    if adam is None:
+                        engine.sgd_step(params, x_tr[idx], y_tr[idx], phase.lr)
+                    else:
+                        adam.step(x_tr[idx], y_tr[idx])
+                    step += 1
+                last = e == phase.epochs - 1
+                ok = log(epoch, phase.batch_size, phase.lr, last or epoch % cfg.eval_every == 0)
+                if progress:
+                    progress(epoch, cfg.epochs, hist["test_acc"][-1], time.perf_counter() - t0)
+                if not ok:
+                    diverged_at = epoch
+                    break
+            if diverged_at:
                 break
-        if diverged_at:
-            break
 
     record = {
         "config": cfg.fields(),

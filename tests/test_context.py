@@ -83,3 +83,36 @@ def test_scaling_option_selects_the_readings(tmp_path, scaling, collected):
                           "--cache-dir", str(tmp_path / "c"), "--report-dir", str(tmp_path / "r")],
                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
     assert collected in out.stdout, out.stdout + out.stderr
+
+
+def _tiny(**kw):
+    from harness.trainer import Phase, RunConfig
+    return RunConfig((Phase(2, 64, 0.1),), train_subset=512, test_subset=256, train_eval_subset=256, **kw)
+
+
+def test_a_run_keeping_snapshots_serves_the_requests_for_fewer(mnist_root, tmp_path):
+    """L3 asks F1's run to keep its last epoch: the session trains that run once,
+    and it serves the plain request too, with the same history a plain run has."""
+    plain, last, both = _tiny(), _tiny(snapshots=(2,)), _tiny(snapshots=(1, 2))
+    ctx = Context(scales.QUICK, [0], "cpu", mnist_root, tmp_path / "cache", tmp_path / "report",
+                  verbose_progress=False, out=lambda msg: None)
+    ctx.plan([plain, last, both, _tiny(seed=1)])
+    assert ctx.resolve(plain) == ctx.resolve(last) == both and ctx.resolve(_tiny(seed=1)) == _tiny(seed=1)
+    got = ctx.results([plain, last])
+    assert len(list((tmp_path / "cache" / "runs").glob("*.run"))) == 1  # trained once
+    assert set(got[1]["tensors"]) >= {"epoch2"}
+    alone = Context(scales.QUICK, [0], "cpu", mnist_root, tmp_path / "alone", tmp_path / "report",
+                    verbose_progress=False, out=lambda msg: None).results([plain])[0]
+    assert alone["record"]["history"] == got[0]["record"]["history"]  # snapshots change no number
+
+
+def test_a_stored_request_serves_itself(mnist_root, tmp_path):
+    """A run already in the cache (or the published records) keeps serving its
+    own requests: planning never orphans a record."""
+    plain, last = _tiny(), _tiny(snapshots=(2,))
+    mk = lambda: Context(scales.QUICK, [0], "cpu", mnist_root, tmp_path / "cache", tmp_path / "report",  # noqa: E731
+                         verbose_progress=False, out=lambda msg: None)
+    mk().results([plain])
+    ctx = mk()
+    ctx.plan([plain, last])
+    assert ctx.resolve(plain) == plain and ctx.resolve(last) == last
