@@ -51,6 +51,8 @@ class Context:
         self.diverged_seen: list[tuple[str, int]] = []  # diverged runs the current test read
         self.used: list = []  # specs the current test read (its reading's protocol comes from them)
         self.served_by: dict = {}  # spec -> the run that serves it (plan)
+        self.prefix: dict = {}     # spec -> (run, k): it starts from run's parameters after epoch k (plan)
+        self.targets: set = set()  # what serves the session's requests (plan): trained or read anyway
 
     def say(self, msg):
         try:
@@ -85,16 +87,47 @@ class Context:
 
     def plan(self, specs):
         """Let one training run serve the requests that differ from it only in
-        the snapshots kept. A run's numbers do not depend on which epochs keep
-        their parameters, so a run keeping snapshots S serves any request for
-        a subset of S (L3 asks F1's BS64 run to keep its last epoch; without
-        this both would train). A request already in the cache or the
-        published records is served by itself, so no record is orphaned;
-        otherwise by the largest superset in specs, one already stored first."""
+        the snapshots kept, and let a run start where a shorter one ends.
+
+        A run's numbers do not depend on which epochs keep their parameters,
+        so a run keeping snapshots S serves any request for a subset of S (L3
+        asks F1's BS64 run to keep its last epoch; without this both would
+        train). A request already in the cache or the published records is
+        served by itself, so no record is orphaned; otherwise by the largest
+        superset in specs, one already stored first. And a run whose first
+        epochs are another run's (trainer.shared_epochs: F3's 30-epoch BS1024
+        control and F9's 240 epochs start where F1's 15 end, L4's schedules
+        from F2's BS64 lr 0.1 run after 7 epochs) starts from that run's
+        snapshot (start_for), with the same numbers."""
+        from .trainer import shared_epochs
+        trains = {s for s in specs if getattr(s, "kind", None) == "train" and not getattr(s, "batched_seeds", False)}
+        # a run whose first k epochs another run of the session trains (trainer.shared_epochs)
+        # starts from that run's parameters after epoch k, asked for as a snapshot, so that one
+        # training of those epochs serves both. Runs only start from runs ranked before them
+        # (shorter; equal length: by key), so no two wait for each other.
+        ranks = {}
+        rank = lambda s: ranks.get(s) or ranks.setdefault(s, (s.epochs, spec_key(replace(s, snapshots=()))))  # noqa: E731
+        kin = lambda s: replace(s, phases=(replace(s.phases[0], epochs=1),), eval_every=1, snapshots=())  # noqa: E731
+        # (what runs must share to share epochs: protocol, seed, first batch size and lr)
+        by_kin = {}
+        for s in trains:
+            by_kin.setdefault(kin(s), set()).add(s)
+        todo = sorted(trains, key=rank)
+        while todo:
+            r = todo.pop()
+            best = max(((shared_epochs(r, o), o) for o in by_kin[kin(r)] if rank(o) < rank(r)),
+                       key=lambda t: (t[0], rank(t[1])), default=(0, None))
+            k, o = best
+            if k:
+                p = replace(o, snapshots=tuple(sorted({*o.snapshots, k})))
+                self.prefix[r] = (p, k)
+                if p not in trains:
+                    trains.add(p)
+                    by_kin[kin(p)].add(p)
+                    todo.append(p)
         groups = {}
-        for s in specs:
-            if getattr(s, "kind", None) == "train" and not getattr(s, "batched_seeds", False):
-                groups.setdefault(replace(s, snapshots=()), set()).add(s)
+        for s in trains:
+            groups.setdefault(replace(s, snapshots=()), set()).add(s)
         for members in groups.values():
             if len(members) < 2:
                 continue
@@ -103,6 +136,21 @@ class Context:
                 supers = [t for t in members if t != s and set(s.snapshots) <= set(t.snapshots)]
                 if supers:
                     self.served_by[s] = max(supers, key=lambda t: (t in stored, len(t.snapshots), t.snapshots))
+        self.targets |= {self.resolve(s) for s in specs}
+
+    def start_for(self, spec):
+        """(run, k): spec starts from run's parameters after epoch k (plan), or
+        (None, 0): only from a run
+        that the session trains anyway (it serves a request of its own) or that
+        the local cache holds with its weights; otherwise spec trains from its init."""
+        p, k = self.prefix.get(spec, (None, 0))
+        if p is None:
+            return None, 0
+        q = self.resolve(p)
+        key = self.key(q)
+        if self.cache.path(key).exists() or (q in self.targets and not self.cache.has(key)):
+            return q, k  # a published record holds no weights: starting from one would mean training it again
+        return None, 0
 
     def resolve(self, spec):
         """The spec this session reads and computes for spec: the run that serves

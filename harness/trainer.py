@@ -9,7 +9,7 @@ init, norms, per-layer cosines).
 """
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import ClassVar
 
 import torch
@@ -123,22 +123,35 @@ class RunConfig:
         if self.batched_seeds:  # a batched seed on its own: a group of one (harness/batched.py)
             from . import batched
             return batched.compute([self], ctx)[0]
-        t0 = time.perf_counter()
+        # a run whose first epochs another run of the session trains starts from
+        # that run's last snapshot (Context.plan): the same numbers, fewer epochs
+        prefix, k = ctx.start_for(self) if hasattr(ctx, "start_for") else (None, 0)
+        start = ctx.results([prefix], need_tensors=True)[0] if prefix is not None else None
+        if start is not None and start["record"]["diverged_at"] is not None:
+            start = None
+        t0 = time.perf_counter()  # after the prefix: its wall time is in its own record
         desc = self.describe()
         last = [t0]
         ctx.say(f"[{ctx.worker}] training {desc} ({self.epochs} epochs)")
+        if start is not None:
+            ctx.say(f"[{ctx.worker}] {desc}: epochs 1-{k} are those of {prefix.describe()}: "
+                    f"resuming from its epoch {k}")
 
-        def progress(epoch, total, acc, elapsed):
+        def progress(epoch, total, acc, elapsed, first=0):
             now = time.perf_counter()
             if ctx.verbose_progress and (epoch == total or epoch % max(1, total // 10) == 0
                                          or now - last[0] >= PROGRESS_EVERY_S):
                 last[0] = now
-                left = elapsed / epoch * (total - epoch)
+                left = elapsed / (epoch - first) * (total - epoch)
                 acc_s = f"test acc {acc:.4f}" if acc == acc else "test acc -"
                 ctx.say(f"[{ctx.worker}] {desc}: epoch {epoch}/{total}, {acc_s}, {elapsed:.0f}s, ~{left:.0f}s left")
 
-        record, tensors = train(self, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download)
+        record, tensors = train(self, ctx.device, ctx.data_root, ctx.cache_root, progress, ctx.download,
+                                start=start and (start, k))
         record["provenance"] = self.provenance_for(ctx)
+        if start is not None:
+            record["provenance"]["resumed_from"] = {"run": prefix.describe(), "epoch": k,
+                                                    "cache_key": ctx.key(prefix)}
         record["wall_s"] = time.perf_counter() - t0
         record["provenance"]["wall_s"] = record["wall_s"]
         if record["diverged_at"]:
@@ -216,9 +229,13 @@ def log_epoch(hist, tensors, cfg, params, init, evals, epoch, step, bs, lr, do_e
     return finite and (not do_eval or (math.isfinite(tr[0]) and math.isfinite(te[0])))
 
 
-def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, download=False):
+def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, download=False, start=None):
     """Train one run. Returns (record, tensors): the record is plain data
-    (history per epoch, final values, divergence), tensors holds snapshots."""
+    (history per epoch, final values, divergence), tensors holds snapshots.
+    start: (entry, k) of a run whose first k epochs are this one's (shared_epochs),
+    with its parameters after epoch k: this run takes its history up to k and
+    trains on from there; the shuffles of the first k epochs are drawn again
+    (not used) so that every later epoch sees the order it would have."""
     t0 = time.perf_counter()
     (x_tr, y_tr), (x_ev, y_ev), (x_te, y_te) = splits(cfg, device, data_root, cache_root, download)
 
@@ -235,7 +252,11 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
     def log(epoch, bs, lr, do_eval):
         return log_epoch(hist, tensors, cfg, params, init, ((x_ev, y_ev), (x_te, y_te)), epoch, step, bs, lr, do_eval)
 
-    log(0, 0, 0.0, True)
+    done = 0
+    if start is None:
+        log(0, 0, 0.0, True)
+    else:
+        done, step = _resume(cfg, hist, tensors, params, *start)
     epoch = 0
     with engine.denormals_flushed(adam is not None):  # Adam meets denormals; SGD is left as it was
         for phase in cfg.phases:
@@ -243,7 +264,10 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
                 adam.lr = phase.lr
             for e in range(phase.epochs):
                 epoch += 1
-                for idx in _epoch_batches(len(x_tr), phase.batch_size, cfg.drop_last, gen, device):
+                batches = _epoch_batches(len(x_tr), phase.batch_size, cfg.drop_last, gen, device)
+                if epoch <= done:
+                    continue
+                for idx in batches:
                     if adam is None:
                         engine.sgd_step(params, x_tr[idx], y_tr[idx], phase.lr)
                     else:
@@ -252,7 +276,7 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
                 last = e == phase.epochs - 1
                 ok = log(epoch, phase.batch_size, phase.lr, last or epoch % cfg.eval_every == 0)
                 if progress:
-                    progress(epoch, cfg.epochs, hist["test_acc"][-1], time.perf_counter() - t0)
+                    progress(epoch, cfg.epochs, hist["test_acc"][-1], time.perf_counter() - t0, done)
                 if not ok:
                     diverged_at = epoch
                     break
@@ -269,6 +293,67 @@ def train(cfg: RunConfig, device: str, data_root, cache_root, progress=None, dow
         "threads": torch.get_num_threads(),
     }
     return record, tensors
+
+
+EVAL_COLUMNS = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+
+def eval_epochs(cfg: RunConfig) -> set[int]:
+    """The epochs a run evaluates while it does not diverge: the start, every
+    eval_every-th epoch and each phase's last."""
+    out, epoch = {0}, 0
+    for p in cfg.phases:
+        for e in range(p.epochs):
+            epoch += 1
+            if e == p.epochs - 1 or epoch % cfg.eval_every == 0:
+                out.add(epoch)
+    return out
+
+
+def _per_epoch(cfg: RunConfig) -> list[tuple[int, float]]:
+    return [(p.batch_size, p.lr) for p in cfg.phases for _ in range(p.epochs)]
+
+
+def shared_epochs(run: RunConfig, other: RunConfig) -> int:
+    """How many first epochs of run are other's too, so that run can start from
+    other's parameters after them with the same numbers (0: none): the same
+    protocol and seed, SGD (Adam's moments are not kept), the same batch size
+    and lr epoch by epoch, and other evaluated (and kept the parameters of)
+    every one of those epochs that run evaluates (keeps). other may be longer
+    (F2's BS64 lr 0.1 run holds the first 7 epochs of L4's schedules at quick
+    scale) or shorter (F1's 15 epochs start F9's 240); never all of run."""
+    if run.optimizer != "sgd" or other.optimizer != "sgd":
+        return 0
+    if replace(run, phases=other.phases, eval_every=1, snapshots=()) != replace(other, eval_every=1, snapshots=()):
+        return 0
+    a, b = _per_epoch(run), _per_epoch(other)
+    k = 0
+    while k < min(len(a) - 1, len(b)) and a[k] == b[k]:
+        k += 1
+    want = {e for e in eval_epochs(run) if e <= k}
+    while k and not (want <= eval_epochs(other) and {e for e in run.snapshots if e <= k} <= set(other.snapshots) | {k}):
+        k -= 1  # a shorter stretch may still do
+        want = {e for e in eval_epochs(run) if e <= k}
+    return k
+
+
+def _resume(cfg, hist, tensors, params, entry, k):
+    """Fill hist, tensors and params from the entry of a run sharing the first k epochs (shared_epochs)
+    after its epoch k; returns (k, steps taken)."""
+    rec, want = entry["record"], eval_epochs(cfg)
+    for key in hist:
+        hist[key] = list(rec["history"][key][:k + 1])
+    for i, epoch in enumerate(hist["epoch"]):
+        if epoch not in want:  # this run would not have evaluated there
+            for key in EVAL_COLUMNS:
+                hist[key][i] = math.nan
+    for e in cfg.snapshots:
+        if e <= k:
+            tensors[f"epoch{e}"] = [t.clone() for t in entry["tensors"][f"epoch{e}"]]
+    with torch.no_grad():
+        for p, t in zip(params, entry["tensors"][f"epoch{k}"]):
+            p.copy_(t)
+    return k, hist["step"][-1]
 
 
 def final(record, key):

@@ -126,7 +126,7 @@ def test_flushing_denormals_changes_no_number_of_an_adam_run(mnist_root, monkeyp
     until its softmax carries denormal probabilities (checked, so the test can
     fail), and the flushed run's history and weights equal the unflushed run's.
     This is a measured property of the suite's runs (also checked on the quick
-    Adam runs of 3 seeds, whole histories), not a theorem:
+    Adam runs of 3 seeds and a paper-scale one, whole histories), not a theorem:
     a contrived batch with logits ~100 apart from the first step does move the
     last bit of some of Adam's weights."""
     import contextlib

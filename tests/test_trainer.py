@@ -147,3 +147,60 @@ def test_bad_configs_are_clear_errors(kw, message):
 def test_bad_phases_are_clear_errors(args, message):
     with pytest.raises(ConfigError, match=message):
         Phase(*args)
+
+
+# -- starting where another run's first epochs end (trainer.shared_epochs; Context.plan) --
+
+def _sub(phases, **kw):
+    return RunConfig(tuple(Phase(*p) for p in phases), train_subset=512, test_subset=256, train_eval_subset=256, **kw)
+
+
+def _same(h1, h2):
+    """Histories equal value for value, NaN (an epoch not evaluated) equal to NaN."""
+    flat = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+    return h1.keys() == h2.keys() and all(
+        len(h1[k]) == len(h2[k]) and all(a == b or (a != a and b != b) for x, y in zip(h1[k], h2[k])
+                                         for a, b in zip(flat(x), flat(y))) for k in h1)
+
+
+@pytest.mark.parametrize("long", [
+    _sub([(8, 64, 0.1)], eval_every=2, snapshots=(6,)),        # one phase, longer, evaluated less often
+    _sub([(3, 64, 0.1), (2, 256, 0.05)], snapshots=(1, 5)),    # another phase after the prefix's
+], ids=["longer-phase", "next-phase"])
+def test_a_run_started_from_its_prefix_has_the_numbers_of_one_trained_whole(mnist_root, long):
+    short = _sub([(3, 64, 0.1)], snapshots=(1, 3))
+    assert trainer.shared_epochs(long, short) == 3
+    rec, tens = trainer.train(short, "cpu", mnist_root, mnist_root)
+    resumed, rt = trainer.train(long, "cpu", mnist_root, mnist_root, start=({"record": rec, "tensors": tens}, 3))
+    whole, wt = trainer.train(long, "cpu", mnist_root, mnist_root)
+    assert _same(resumed["history"], whole["history"]) and resumed["steps"] == whole["steps"]
+    assert rt.keys() == wt.keys() and all(torch.equal(a, b) for k in wt for a, b in zip(rt[k], wt[k]))
+
+
+@pytest.mark.parametrize("other, k, why", [
+    (_sub([(3, 64, 0.1)]), 3, "a shorter run"),
+    (_sub([(5, 64, 0.1), (3, 256, 0.1)]), 5, "a longer run that goes on otherwise"),
+    (_sub([(8, 64, 0.1)], snapshots=(4,)), 7, "a longer run: never all of the run"),
+    (_sub([(3, 64, 0.1)], seed=1), 0, "another seed"),
+    (_sub([(3, 64, 0.05)]), 0, "another lr"),
+    (_sub([(3, 128, 0.1)]), 0, "another batch size"),
+    (_sub([(3, 64, 0.1)], eval_every=2), 0, "it skips epoch 1, which the run evaluates"),
+    (_sub([(3, 64, 0.1), (2, 64, 0.1)], eval_every=2), 0, "the same: a phase boundary is no evaluation the run lacks"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_shared_epochs_counts_only_epochs_with_the_same_numbers(other, k, why):
+    assert trainer.shared_epochs(_sub([(8, 64, 0.1)]), other) == k, why
+    assert trainer.shared_epochs(_sub([(8, 64, 0.1)], optimizer="adam"), _sub([(3, 64, 0.1)], optimizer="adam")) == 0
+
+
+def test_the_session_trains_the_prefix_once_and_resumes_the_longer_run(mnist_root, tmp_path):
+    from harness import scales
+    from harness.context import Context
+    short, long = _sub([(3, 64, 0.1)]), _sub([(8, 64, 0.1)], eval_every=2)
+    ctx = Context(scales.QUICK, [0], "cpu", mnist_root, tmp_path / "cache", tmp_path / "report",
+                  verbose_progress=False, out=lambda msg: None)
+    ctx.plan([short, long])
+    got = ctx.results([long, short])
+    assert got[0]["record"]["provenance"]["resumed_from"]["epoch"] == 3
+    assert len(list((tmp_path / "cache" / "runs").glob("*.run"))) == 2  # short (keeping epoch 3) and long
+    whole, _ = trainer.train(long, "cpu", mnist_root, mnist_root)
+    assert _same(got[0]["record"]["history"], whole["history"])
