@@ -121,7 +121,9 @@ class Session:
             return
         workers = max(1, self.workers)
         calib = estimate.calibrate(o.device)
-        total = sum(estimate.seconds(s, calib) for s in missing)
+        # a run that starts from another's epochs (Context.plan) trains only the rest
+        left = lambda s: 1 - ctx.start_for(s)[1] / s.epochs if getattr(s, "kind", None) == "train" else 1  # noqa: E731
+        total = sum(estimate.seconds(s, calib) * left(s) for s in missing)
         where = (f"{estimate.describe(total)} of one core's time, shared among the runs Ray trains at once"
                  if o.executor == "ray" else f"{estimate.describe(total / workers)} with {workers} worker(s)")
         print(f"\nbatch-size-claims: paper scale, {len(missing)} of {len(uniq)} runs to compute "
