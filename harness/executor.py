@@ -66,17 +66,29 @@ class InProcess:
         pass
 
 
+def starts_from(ctx, spec) -> tuple:
+    """(run, k): spec starts from run's parameters after epoch k (Context.start_for), or (None, 0)."""
+    return ctx.start_for(spec) if getattr(spec, "kind", None) == "train" else (None, 0)
+
+
+def inputs(ctx, spec) -> list:
+    """The entries computing spec reads: its needs (a gradient chunk's start run)
+    and the run it starts from, if any."""
+    start = starts_from(ctx, spec)[0]
+    return [*spec.needs(), *([start] if start is not None else [])]
+
+
 def collect(ctx, specs, executor):
     """Compute the missing specs (given largest first) on a remote executor, from this process."""
     cache, key = ctx.cache, ctx.key
     missing = [s for s in specs if cache.find(key(s)) is None]
     # what a missing spec reads must be a local entry (weights): a published record has none
-    needs = {key(n): n for s in missing for n in s.needs()}
+    needs = {key(n): n for s in missing for n in inputs(ctx, s)}
     have = {k for k in needs if cache.find(k, local_only=True) is not None}
     todo = list({key(s): s for s in [*needs.values(), *missing] if key(s) not in have}.values())  # needs first
     if not todo:
         return
-    ready = lambda s: all(key(n) in have for n in s.needs())  # noqa: E731
+    ready = lambda s: all(key(n) in have for n in inputs(ctx, s))  # noqa: E731
     running, locks, total, t0 = {}, {}, len(todo), time.perf_counter()
     ctx.say(f"[{executor.name}] {total} run(s) to compute on {executor.describe()}")
     try:

@@ -20,6 +20,7 @@ import os
 import ray
 
 from . import data, worker
+from .executor import inputs, starts_from
 from .cache import key_fields, spec_key
 from .errors import HarnessError
 
@@ -27,10 +28,10 @@ THREADS_PER_RUN = 1
 
 
 @ray.remote(max_retries=3)  # a lost worker (node down, killed): Ray reruns the task; a raised error is final
-def _task(spec, scale, device, threads, versions, data_roots, need_keys, *need_entries):
+def _task(spec, scale, device, threads, versions, data_roots, need_keys, start, *need_entries):
     roots = {name: worker.node_data(name, lambda ref=holder[0]: ray.get(ref)) for name, holder in data_roots.items()}
     root = next(iter(roots.values()), None)  # every data set sits under the same node folder
-    return worker.compute(spec, scale, device, threads, versions, root, dict(zip(need_keys, need_entries)))
+    return worker.compute(spec, scale, device, threads, versions, root, dict(zip(need_keys, need_entries)), start)
 
 
 def datasets(spec) -> set:
@@ -100,11 +101,12 @@ class RayExecutor:
 
     def submit(self, spec, ctx):
         self.start()
-        needs = list(spec.needs())
+        start = starts_from(ctx, spec)
+        needs = inputs(ctx, spec)
         ref = self.task.remote(spec, ctx.scale, self.device, THREADS_PER_RUN, worker.versions(spec),
                                {name: self._data(ctx, name) for name in sorted(datasets(spec))},
                                # keyed as the worker looks them up (WorkerContext.key), whatever serves them here
-                               [spec_key(n) for n in needs], *[self._entry(ctx, n) for n in needs])
+                               [spec_key(n) for n in needs], start, *[self._entry(ctx, n) for n in needs])
         fut = ref.future()
         self.refs[fut] = ref
         fut.add_done_callback(lambda f: self.refs.pop(f, None))  # a held ref would pin its result in the store

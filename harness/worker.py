@@ -33,6 +33,7 @@ class WorkerContext:
     device: str
     data_root: str
     needs: dict                        # cache key -> entry, for the specs this one reads
+    start: tuple = (None, 0)           # (run, k): the driver's Context.start_for; run's entry is in needs
     cache_root: Path = NODE_DIR / "unpacked"  # only for data.resolve_root's signature: the data root is complete
     download: bool = False
     verbose_progress: bool = False     # per-epoch lines: the driver logs each run as it arrives instead
@@ -47,6 +48,9 @@ class WorkerContext:
 
     def key(self, spec) -> str:
         return spec_key(spec)
+
+    def start_for(self, spec):
+        return self.start
 
     def results(self, specs, need_tensors=False):
         missing = [s.describe() for s in specs if self.key(s) not in self.needs]
@@ -84,7 +88,7 @@ def node_data(name: str, fetch) -> str:
     return str(data.resolve_root(name, root, NODE_DIR / "unpacked"))
 
 
-def compute(spec, scale, device, threads, driver_versions, data_root, needs) -> Computed:
+def compute(spec, scale, device, threads, driver_versions, data_root, needs, start=(None, 0)) -> Computed:
     """Compute one spec here, with `threads` intra-op threads, after checking
     that this node runs the driver's numerics code (else its record would sit
     under a key that claims other code)."""
@@ -95,7 +99,7 @@ def compute(spec, scale, device, threads, driver_versions, data_root, needs) -> 
                            f"driver {driver_versions}): install the driver's commit on every node "
                            f"(pip install -e '.[ray]')")
     torch.set_num_threads(threads)
-    ctx = WorkerContext(scale, device, data_root, needs)
+    ctx = WorkerContext(scale, device, data_root, needs, start=start)
     t0 = time.perf_counter()
     entry = spec.compute(ctx)
     return Computed(entry, ctx.fingerprint, platform.node(), time.perf_counter() - t0)

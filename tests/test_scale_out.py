@@ -41,6 +41,7 @@ def _same(a, b) -> bool:
 def _trained(specs, root, folder, executor=None):
     ctx = Context(scales.QUICK, [0], "cpu", root, folder / "cache", folder / "report", verbose_progress=False,
                   out=lambda msg: None, executor=executor)
+    ctx.plan(specs)
     ctx.prefetch(specs)
     return [ctx.cache.read(ctx.key(s)) for s in specs]
 
@@ -50,7 +51,9 @@ def test_ray_tasks_compute_what_in_process_computes(tmp_path, mnist_root):
     specs = [start, RunConfig(phases=(Phase(1, 32, 0.05),), seed=1, **TINY), RunConfig(
         phases=(Phase(1, 128, 0.05),), seed=2, optimizer="adam", **TINY),
         # reads the start run's weights: they travel to the worker with the task
-        gradients.GradSpec(start, "early", 1, first=0, count=2, batch_sizes=(16, 64, 256), n_samples=256, group=2)]
+        gradients.GradSpec(start, "early", 1, first=0, count=2, batch_sizes=(16, 64, 256), n_samples=256, group=2),
+        # starts from the start run's epoch 2 (Context.plan): its weights travel with the task too
+        RunConfig(phases=(Phase(2, 64, 0.05), Phase(1, 128, 0.05)), seed=0, **TINY)]
     ray_exec = RayExecutor("cpu")
     try:
         remote = _trained(specs, mnist_root, tmp_path / "ray", ray_exec)
@@ -69,6 +72,7 @@ def test_ray_tasks_compute_what_in_process_computes(tmp_path, mnist_root):
                      {k: v for k, v in loc["record"].items() if k not in TIMING}), spec.describe()
         assert _same(r["tensors"], loc["tensors"]), spec.describe()
     assert remote[0]["tensors"]["epoch1"]  # the snapshot the gradient chunk started from came back too
+    assert remote[-1]["record"]["provenance"]["resumed_from"]["epoch"] == 2
 
 
 N = 5
