@@ -79,8 +79,8 @@ RULES = literature.RULES
 BATCH_SIZES = literature.L2_BATCH_SIZES + literature.L2_PAPER_ONLY
 MARGIN = post.SAME_ACCURACY_MARGIN  # points
 
-def _known(rule, bs, verdict, why, dataset="mnist"):
-    return Known("quick", f"test_scaling_rule_keeps_accuracy[{rule}-BS{bs}]", verdict, why=why, dataset=dataset)
+def _known(rule, bs, verdict, why, dataset="mnist", scale="quick"):
+    return Known(scale, f"test_scaling_rule_keeps_accuracy[{rule}-BS{bs}]", verdict, why=why, dataset=dataset)
 
 
 # Measured at quick scale, MNIST, 3 seeds, on a 2-core Intel Xeon (2026-12-01).
@@ -235,3 +235,18 @@ def test_where_linear_scaling_stops(ctx, record, runs):
            note=f"L1's critical batch size (steps to train loss {a['target']:g}): {b_crit}. McCandlish et al. expect "
                 "linear scaling to hold while B stays below B_crit; Goyal et al. report it holding up to 32x their "
                 "base batch on ImageNet.")
+
+# Paper scale, MNIST, 3 seeds (the campaign's published records, 2026-12-02), same machine: the
+# primaries (linear+warmup at BS256 and BS1024) are supported; the other rules lose accuracy as
+# the papers expect, and at BS4096 linear scaling's lr 0.64 trains some seeds and not others.
+KNOWN += (
+    _known("constant", 256, "contradicted", "F1's rule: at lr 0.01 the larger batch ends below BS64", scale="paper"),
+    _known("constant", 1024, "contradicted", "as at BS256, by more", scale="paper"),
+    _known("constant", 4096, "contradicted", "as at BS256, by more still", scale="paper"),
+    _known("sqrt", 1024, "contradicted", "square-root scaling closes most of the gap, not all of it", scale="paper"),
+    _known("sqrt", 4096, "contradicted", "as at BS1024, by more", scale="paper"),
+    _known("linear", 4096, "inconclusive", "lr 0.64 at BS4096 sits at the edge of divergence: the seeds end far "
+                                           "apart, so the interval spans the margin many times over", scale="paper"),
+    _known("linear+warmup", 4096, "inconclusive", "as linear at BS4096: the warmup does not keep every seed "
+                                                  "trainable at lr 0.64", scale="paper"),
+)
