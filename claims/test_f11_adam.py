@@ -71,8 +71,8 @@ KNOWN = (
     Known("quick", "test_adam_tests_worse[x255]", "contradicted", scaling="x255",
           why="with x/255 inputs SGD lr 0.01 is far from converged at quick scale, Adam is not"),
     Known("quick", "test_adam_distance_closer_to_linear_from_origin[x255]", "contradicted", scaling="x255",
-          why="Adam covers most of its distance in the first epoch, so with epoch 0 included its curve bends "
-              "more than SGD's; from epoch 1 on it is the straighter one"),
+          why="Adam covers most of its distance in the first epoch, so with the starting point included its curve "
+              "bends more than SGD's; from the end of the first epoch on it is the straighter one"),
     Known("quick", "test_adam_distance_closer_to_linear_from_origin[standard]", "contradicted",
           why="Adam's first epoch takes most of its distance"),
     # test_adam_tests_worse[standard] had an entry allowing supported or inconclusive: its

@@ -102,11 +102,11 @@ SGD_CONFIGS = [c for c in CONFIGS if c.startswith("SGD")]
 
 KNOWN = (
     Known("quick", "test_second_layer_changes_least[Adam BS64-x255]", "contradicted", scaling="x255",
-          why="with x/255 inputs Adam's first and second layers lose about as much of their direction (0.66 "
-              "each): a tie under the 10% margin (the old rule, margin 0, was inconclusive here)"),
+          why="with x/255 inputs Adam's first and second layers lose about as much of their direction: a tie "
+              "under the rule's margin (the old rule, without a margin, was inconclusive here)"),
     Known("quick", "test_second_layer_changes_least[Adam BS64-standard]", "inconclusive",
-          why="Adam's second layer loses 0.59 of its direction against the first layer's 0.65: ahead, but by "
-              "about the 10% margin (Intel Xeon; Adam's quick runs differ by CPU)"),
+          why="Adam's second layer loses less of its direction than the first layer: ahead, but by about the "
+              "rule's margin (Intel Xeon; Adam's quick runs differ by CPU)"),
 )
 
 

@@ -58,16 +58,16 @@ SCALINGS = protocol.INPUT_SCALINGS
 
 KNOWN = (
     Known("quick", "test_switch_recovers[1024 lr0.01x30 then lr0.1x30-vs-reference-x255]", "contradicted",
-          scaling="x255", why="with x/255 inputs the lr 0.1 phase (120 steps at quick scale) does not catch up"),
+          scaling="x255", why="with x/255 inputs the lr 0.1 phase (short at quick scale) does not catch up"),
     Known("quick", "test_switch_recovers[1024 lr0.01x30 then lr0.1x30-vs-reference-standard]", "inconclusive",
-          why="three seeds cannot resolve the 0.5-point margin; the lr 0.1 phase has 120 steps at quick scale"),
+          why="the quick scale's few seeds cannot resolve the 0.5-point margin; the lr 0.1 phase is short there"),
 )
 
 # --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01).
 KNOWN += (
     Known("quick", "test_switch_recovers[1024 lr0.01x30 then lr0.1x30-vs-reference-standard]", "inconclusive",
           dataset="fashion-mnist", why="the lr 0.1 phase ends below BS64 by more than the 0.5-point margin on "
-                                       "average, and three seeds cannot tell by how much"),
+                                       "average, and the few seeds cannot tell by how much"),
 )
 
 

@@ -71,17 +71,17 @@ POST_EPOCHS = protocol.grad_start_epochs(PAPER)  # the post's early and late sta
 
 KNOWN = (
     *(Known("quick", f"test_norm_increases_with_batch_size[{r}-{g}]", "contradicted",
-            why="under the literal vector-sum reading summing 1024/BS batch-mean gradients shrinks as BS grows: "
-                "the mean norm falls with batch size, every adjacent pair reversed")
+            why="under the literal vector-sum reading the sum over a trial's fixed samples has fewer batch-mean "
+                "terms as BS grows: the mean norm falls with batch size, every adjacent pair reversed")
       for r in ("sum", "sum-drop") for g in REGIMES),
     *(Known("quick", f"test_norm_grows_like_sqrt_batch_size[{r}-{g}]", "contradicted",
-            why="the log-log slope lies wholly outside the margin: negative under the sum readings (summing "
-                "1024/BS batch means), small and positive under the mean readings")
+            why="the log-log slope lies wholly outside the margin: negative under the sum readings (fewer "
+                "batch means summed as BS grows), small and positive under the mean readings")
       for r in gradients.TRAJECTORY_READINGS for g in REGIMES),
     Known("quick", "test_norm_grows_like_sqrt_batch_size[step-early]", "contradicted",
           why="one summed-loss batch at the early start point: the slope lies just above the margin, since the "
-              "mean gradient's B^2 |G|^2 term already steepens it at the large batches (local slope BS64-1024 "
-              "near 0.8); late, where the noise term dominates, it lies inside"),
+              "mean gradient's term, quadratic in B, already steepens it at the large batches (steeper still "
+              "locally there); late, where the noise term dominates, it lies inside"),
 )
 
 # --dataset fashion-mnist, quick scale, 3 seeds, measured on a 2-core Intel Xeon (2026-12-01). The same readings
@@ -99,21 +99,21 @@ KNOWN += (
 # paper scale, 1000 trials per regime (the campaign's published chunks, 2026-12-02), measured on a 2-core Intel Xeon.
 KNOWN += (
     *(Known("paper", f"test_norm_increases_with_batch_size[{r}-{g}]", "contradicted",
-            why="as at quick scale: summing 1024/BS batch-mean gradients shrinks as BS grows, the mean norm falls "
-                "from ~130-140 at BS1 to ~0.2-0.4 at BS1024, every adjacent pair reversed")
+            why="as at quick scale: fewer batch-mean gradients are summed as BS grows, the mean norm falls by "
+                "orders of magnitude from BS1 to BS1024, every adjacent pair reversed")
       for r in ("sum", "sum-drop") for g in REGIMES),
     *(Known("paper", f"test_norm_increases_with_batch_size[{r}-late]", "contradicted",
-            why="late, one batch-mean gradient's norm first dips (BS2 to BS8) and then rises with BS: the "
-                "BS1-BS1024 difference is above 0 but adjacent pairs are significantly reversed, so 'increases' "
+            why="late, one batch-mean gradient's norm first dips over the small batches and then rises with BS: "
+                "BS1024's norm is above BS1's but adjacent pairs are significantly reversed, so 'increases' "
                 "fails the rule's monotone part")
       for r in ("mean", "mean-drop")),
     *(Known("paper", f"test_norm_grows_like_sqrt_batch_size[{r}-{g}]", "contradicted",
-            why="the log-log slope lies wholly outside 0.5 +- margin: about -0.9 under the sum readings, about "
-                "0.1 under the mean readings")
+            why="the log-log slope lies wholly outside the square-root exponent's margin: negative under the sum "
+                "readings, small and positive under the mean readings")
       for r in gradients.TRAJECTORY_READINGS for g in REGIMES),
     Known("paper", "test_norm_grows_like_sqrt_batch_size[step-late]", "inconclusive",
-          why="one summed-loss batch at the late start point: the slope (about 0.6; 0.83 at BS1-8, 0.52 at "
-              "BS64-1024) has its interval across the margin's upper edge"),
+          why="one summed-loss batch at the late start point: the slope, steeper over the small batches than "
+              "over the large ones, has its interval across the margin's upper edge"),
 )
 
 

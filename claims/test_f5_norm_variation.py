@@ -48,8 +48,8 @@ KNOWN = (
                 "across trials, so the CV falls as the batch grows")
       for g in figures.REGIMES),
     *(Known("quick", f"test_cv_at_least_doubles[{r}-early]", "inconclusive",
-            why="early, the CV grows from BS2 to BS1024 by less than 2x at the point estimate, and 32 trials "
-                "leave the interval across 2")
+            why="early, the CV grows from BS2 to BS1024 but does not double at the point estimate, and the "
+                "quick scale's trials leave the interval across a doubling")
       for r in TRAJECTORY),
     *(Known("quick", f"test_cv_at_least_doubles[step-{g}]", "contradicted",
             why="one summed-loss batch: the CV at BS2 is several times that at BS1024")
@@ -60,13 +60,13 @@ KNOWN = (
 KNOWN += (
     *(Known("quick", f"test_cv_grows_with_batch_size[{r}-early]", "inconclusive", dataset="fashion-mnist",
             why="at the early start point the CV hardly changes with batch size on Fashion-MNIST: the "
-                "slope's interval over 32 trials reaches below 0 (late, it grows clearly)")
+                "slope's interval over the quick scale's trials reaches below zero (late, it grows clearly)")
       for r in TRAJECTORY),
     *(Known("quick", f"test_cv_grows_with_batch_size[step-{g}]", "contradicted", dataset="fashion-mnist",
             why="one summed-loss batch: the CV falls as the batch grows, as on MNIST")
       for g in figures.REGIMES),
     *(Known("quick", f"test_cv_at_least_doubles[{r}-early]", "contradicted", dataset="fashion-mnist",
-            why="early, the CV grows from BS2 to BS1024 by about 1.5x, its whole interval below 2")
+            why="early, the CV grows from BS2 to BS1024, but its whole interval lies short of a doubling")
       for r in TRAJECTORY),
     *(Known("quick", f"test_cv_at_least_doubles[step-{g}]", "contradicted", dataset="fashion-mnist",
             why="one summed-loss batch: the CV at BS2 is several times that at BS1024, as on MNIST")
@@ -76,11 +76,11 @@ KNOWN += (
 # paper scale, 1000 trials per regime (the campaign's published chunks, 2026-12-02), measured on a 2-core Intel Xeon.
 KNOWN += (
     *(Known("paper", f"test_cv_grows_with_batch_size[step-{g}]", "contradicted",
-            why="one summed-loss batch, as at quick scale: the CV falls from about 0.9-2.2 at BS1 to 0.13-0.19 "
-                "at BS1024")
+            why="one summed-loss batch, as at quick scale: the CV falls as the batch grows, BS1's several times "
+                "BS1024's")
       for g in figures.REGIMES),
     *(Known("paper", f"test_cv_at_least_doubles[step-{g}]", "contradicted",
-            why="one summed-loss batch: the CV at BS1024 is a fraction (0.1-0.2) of that at BS2, far below 2x")
+            why="one summed-loss batch: the CV at BS1024 is a small fraction of that at BS2, far from doubling")
       for g in figures.REGIMES),
 )
 

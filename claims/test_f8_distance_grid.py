@@ -114,8 +114,8 @@ KNOWN = (
     # paper scale, 3 seeds, the campaign's published runs (2026-12-02)
     Known("paper", "test_farther_is_better_at_equal_loss[standard]", "contradicted",
           why="at the post's protocol too: at equal train loss the farther runs test slightly worse (within-level "
-              "slope below 0 on every seed) while the grid's accuracy rises with distance, so the rise is training "
-              "progress, and the share stays wholly below the 0.5 the rule asks"),
+              "slope negative on every seed) while the grid's accuracy rises with distance, so the rise is "
+              "training progress, and the share stays wholly below the rule's minimum"),
 )
 
 

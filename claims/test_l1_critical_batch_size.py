@@ -177,9 +177,9 @@ REGIMES = {"perfect at small batches": BATCH_SIZES[:2], "diminishing at large ba
 # Measured at quick scale, MNIST, 3 seeds, on a 2-core Intel Xeon (2026-12-01).
 KNOWN = (
     Known("quick", "test_steps_to_target_scaling[perfect at small batches]", "inconclusive",
-          why="BS16 -> BS64 saves 1.7x the steps per doubling (slope -0.76), on the margin's edge: the interval "
-              "straddles -0.75, the seeds' BS16 steps spreading from 986 to 1365; the fitted curve (B_crit ~140) "
-              "gives about -0.8 there"),
+          why="from BS16 to BS64 each doubling cuts the steps by somewhat less than perfect scaling's halving, a "
+              "slope on the margin's edge: the interval straddles that edge, the seeds' BS16 step counts spreading "
+              "widely; the fitted curve puts the slope there just inside the margin"),
 )
 
 

@@ -101,17 +101,17 @@ POINTS = {"phase 2": 2, "end": 3}  # reading -> phases completed (the epoch it r
 # Measured at quick scale, MNIST, 3 seeds, on a 2-core Intel Xeon (2026-12-01).
 KNOWN = tuple(
     Known("quick", f"test_growing_batch_matches_decay[{point}-standard]", "inconclusive",
-          why="the schedules agree (within 0.05 points), but so does the constant-lr control: the first phase "
-              "at lr 0.1 fits the 8000 training images, and neither the decay nor the batch growth changes the "
-              "test accuracy after it (decay vs constant within 0.3 points), so they cannot be told apart")
+          why="the schedules agree closely, but so does the constant-lr control: the first phase at lr 0.1 "
+              "fits the quick scale's training images, and neither the decay nor the batch growth changes the "
+              "test accuracy after it (decay and constant about equal), so they cannot be told apart")
     for point in POINTS)
 
 # --dataset fashion-mnist, quick scale, 3 seeds, same machine (2026-12-01).
 KNOWN += tuple(
     Known("quick", f"test_growing_batch_matches_decay[{point}-standard]", "inconclusive", dataset="fashion-mnist",
-          why="the schedules agree within 0.25 points, and on Fashion-MNIST the decay does help (about +1.2 "
-              "points over constant lr at the end, +2.4 after phase 2), but with 3 seeds that gain's interval "
-              "reaches inside the 0.5-point margin, so the assay's sensitivity is not shown")
+          why="the schedules agree closely, and on Fashion-MNIST the decay does help (over constant lr at the "
+              "end, more after the second phase), but with the few seeds that gain's interval reaches inside "
+              "the 0.5-point margin, so the assay's sensitivity is not shown")
     for point in POINTS)
 
 
