@@ -1,6 +1,9 @@
 """Exact expected outcomes (harness/expect.py): every transition of a reading's
 verdict into pytest's outcome, and the plugin applying it to a real claim."""
+import importlib
 import math
+import re
+from pathlib import Path
 
 import pytest
 # Loaded before the pytester run below: it restores sys.modules afterwards, and a
@@ -58,6 +61,48 @@ def test_bad_known_entries_are_refused(kwargs, problem):
         Known("quick", "r", **kwargs)
     with pytest.raises(ConfigError, match="twice"):
         expect.index([K_C, K_I])
+
+
+# A Known's why says the measured reason in words; the numbers come from the session's measurement,
+# so a digit in a why is a typed measurement unless it is part of one of these protocol identifiers
+# or rule constants (a batch size, a learning rate, an epoch count, a finding's id, the x/255 input
+# scaling, the edge of stability 2/lr, a layer number, the margin of the same-accuracy rule).
+PROTOCOL_IDS = re.compile(r"\bBS\d+|\blr \d+(?:\.\d+)?\b|\bx?\d+ epochs\b|\b[FL]\d+\b|\bx/255\b|\b2/lr\b"
+                          r"|\blayer \d+\b|\bthe 0\.5-point margin\b")
+NUMBER = re.compile(r"[-+~]?\d+(?:[.,]\d+)*%?x?")
+CLAIM_MODULES = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "claims").glob("test_*.py"))
+
+
+def measured_numbers(why):
+    """The numbers in a why that are not part of a protocol identifier."""
+    return NUMBER.findall(PROTOCOL_IDS.sub(" ", why))
+
+
+@pytest.mark.parametrize("why, found", [
+    ("the schedules agree (within 0.05 points)", ["0.05"]), ("lambda ~38 against ~26", ["~38", "~26"]),
+    ("SD 0.3 of the per-seed differences", ["0.3"]), ("32 trials leave the interval across 2", ["32", "2"]),
+    ("BS16 -> BS64 has slope -0.76", ["-0.76"]), ("about 1.4x, not 2x", ["1.4x", "2x"]),
+    ("2.2 points below BS64", ["2.2"]), ("the middle 80% of the trial norms", ["80%"]),
+    ("local slope BS64-1024", ["-1024"]), ("lr 0.1 for 120 steps", ["120"]), ("log2 ratio", ["2"]),
+    ("at lr 0.01 BS1024 ends below BS64", []), ("with x/255 inputs, F1's runs and L2", []),
+    ("BS1024 lr 0.01 x480 epochs", []), ("lambda just under 2/lr in layer 2", []),
+    ("by more than the 0.5-point margin", []), ("lr 0.64 at BS4096", []),
+])
+def test_measured_numbers_flags_measurements_not_protocol_ids(why, found):
+    assert measured_numbers(why) == found
+
+
+def test_every_claim_module_has_its_whys_checked():
+    assert {"test_f1_batch_size_accuracy", "test_f12_sphere_and_cosines", "test_fidelity",
+            "test_l1_critical_batch_size", "test_l5_distance_log_growth"} <= set(CLAIM_MODULES)
+
+
+@pytest.mark.parametrize("name", CLAIM_MODULES)
+def test_known_whys_carry_no_measured_number(name):
+    module = importlib.import_module(f"claims.{name}")
+    typed = [f"{name}: {k.reading} ({k.scale}, {k.dataset}, {k.scaling}): {measured_numbers(k.why)} in {k.why!r}"
+             for k in getattr(module, "KNOWN", ()) if measured_numbers(k.why)]
+    assert not typed, "a why says the reason in words; the report shows the measured numbers:\n" + "\n".join(typed)
 
 
 CLAIM = '''
