@@ -13,7 +13,8 @@ import math
 import re
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reports" / "reference-paper-1seed" / "verdicts.json"
+# The paper campaign's report (3 seeds); reports/reference-paper-1seed/ was the one-seed reference before it.
+REFERENCE = Path(__file__).resolve().parents[1] / "reports" / "reference-paper" / "verdicts.json"
 
 
 def side(v: dict) -> str:

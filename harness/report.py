@@ -376,8 +376,9 @@ def _agreement_section(rows):
     n_no = sum(t[4] == "**no**" for t in table)
     return ["## Does this scale predict the paper scale?", "",
             f"Each primary reading's verdict here beside the paper scale's, from the committed paper reference "
-            f"(`{agreement.REFERENCE.relative_to(agreement.REFERENCE.parents[2])}`; one seed: its point estimate's "
-            f"side of the rule's margin). They agree when the verdict here is decided and on the paper's side. "
+            f"(`{agreement.REFERENCE.relative_to(agreement.REFERENCE.parents[2])}`). They agree when the verdicts are "
+            f"equal (against a one-seed paper point: when the verdict here is decided and on the point's side of the "
+            f"rule's margin). "
             f"**{n_yes} agree, {n_no} do not**; the rest are pending (no paper value yet) or not judged here.", "",
             tabulate(table, headers=["finding", "primary reading", "here", "paper scale", "agree"],
                      tablefmt="github"), ""]
