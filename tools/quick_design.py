@@ -3,7 +3,7 @@
     python tools/quick_design.py [--candidates Q1 Q2] [--out reports/quick-design]
 
 For each candidate quick scale (CANDIDATES below), run the primary readings of
-every finding (claims/post.py) at that scale under the default protocol, 3 seeds,
+every finding (claims/post.py) and literature claim (claims/literature.py) at that scale under the default protocol, 3 seeds,
 `-n 2`, on a shared cache, and compare each primary reading with the paper scale:
 with a one-seed paper point estimate, they agree when the quick verdict is
 decided and on the same side of the rule's margin as the paper point (an
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from claims import post  # noqa: E402
+from claims import literature, post  # noqa: E402
 from harness import agreement  # noqa: E402
 
 CANDIDATES = {  # Scale fields; see harness/scales.py
@@ -32,13 +32,20 @@ CANDIDATES = {  # Scale fields; see harness/scales.py
                grad_trials=32),   # fewer images, the post's epochs: BS1024 takes 120 steps
     "Q2": dict(train_subset=8000, test_subset=4000, train_eval_subset=4000, epoch_fraction=0.5, seeds=3,
                grad_trials=32),   # more images, half the epochs: also 120 steps, twice the samples
+    "Q3": dict(train_subset=8000, test_subset=2000, train_eval_subset=2000, epoch_fraction=0.5, seeds=3,
+               grad_trials=16),   # Q2's training, measured on half the images and half the trials: rejected
+    "Q5": dict(train_subset=8000, test_subset=4000, train_eval_subset=1000, epoch_fraction=0.5, seeds=3,
+               grad_trials=32),   # Q2 with the training loss measured on 1000 images
 }
+
+
+FINDINGS = [*post.FINDINGS.values(), *literature.LITERATURE.values()]
 
 
 def primary_nodeids():
     out = []
-    for f in post.FINDINGS.values():
-        module = next((ROOT / "claims").glob(f"test_f{f.id[1:]}_*.py"))
+    for f in FINDINGS:
+        module = next((ROOT / "claims").glob(f"test_{f.id.lower()}_*.py"))
         out += [f"claims/{module.name}::{rid}" for rid in f.primary]
     return out
 
@@ -55,7 +62,7 @@ def run(name, fields, out: Path, cache: Path):
     quick = agreement.paper_readings(rep)  # reading id -> record, {} if absent
     skipped = {r["reading_id"]: r["reason"] for r in json.load(open(rep))["records"]
                if r.get("kind") == "skipped"} if rep.exists() else {}
-    primary = [(f.id, rid) for f in post.FINDINGS.values() for rid in f.primary]
+    primary = [(f.id, rid) for f in FINDINGS for rid in f.primary]
     rows = agreement.compare(primary, quick, skipped, agreement.paper_readings())
     result = {"candidate": name, "scale": fields, "wall_s": wall, "pytest_tail": p.stdout[-600:], "rows": rows,
               "agree": sum(r["agree"] is True for r in rows), "disagree": sum(r["agree"] is False for r in rows),
