@@ -105,18 +105,23 @@ class Context:
         # starts from that run's parameters after epoch k, asked for as a snapshot, so that one
         # training of those epochs serves both. Runs only start from runs ranked before them
         # (shorter; equal length: by key), so no two wait for each other.
+        # The rank is total (variants of one run that differ only in their snapshots are ordered by
+        # them): the plan must not depend on the order a set iterates in, which follows Python's
+        # per-process string hashing, or two xdist workers (or a session and its --no-train rerun)
+        # would plan different snapshot variants and look for keys the other never stored.
         ranks = {}
         rank = lambda s: ranks.get(s) or ranks.setdefault(s, (s.epochs, spec_key(replace(s, snapshots=()))))  # noqa: E731
+        order = lambda s: (*rank(s), s.snapshots)  # noqa: E731
         kin = lambda s: replace(s, phases=(replace(s.phases[0], epochs=1),), eval_every=1, snapshots=())  # noqa: E731
         # (what runs must share to share epochs: protocol, seed, first batch size and lr)
         by_kin = {}
         for s in trains:
             by_kin.setdefault(kin(s), set()).add(s)
-        todo = sorted(trains, key=rank)
+        todo = sorted(trains, key=order)
         while todo:
             r = todo.pop()
             best = max(((shared_epochs(r, o), o) for o in by_kin[kin(r)] if rank(o) < rank(r)),
-                       key=lambda t: (t[0], rank(t[1])), default=(0, None))
+                       key=lambda t: (t[0], order(t[1])), default=(0, None))
             k, o = best
             if k:
                 p = replace(o, snapshots=tuple(sorted({*o.snapshots, k})))
