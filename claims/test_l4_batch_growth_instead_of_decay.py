@@ -114,11 +114,11 @@ KNOWN += (
               "sensitivity is not shown"),
     Known("quick", "test_growing_batch_matches_decay[end-standard]", ("inconclusive", "supported"),
           dataset="fashion-mnist",
-          cpus="one 2-core Intel Xeon: inconclusive from runs partly trained with 2 threads (2026-12-01), "
-               "supported with 1 thread per worker (2026-12-02)",
+          cpus="one 2-core Intel Xeon: inconclusive in the 2026-12-01 session (a cache of earlier sessions), "
+               "supported in a fresh-cache session on 2026-12-02 (1 thread per worker)",
           why="the schedules agree closely, and the decay's gain over constant lr has an interval whose lower "
-              "end sits at the 0.5-point margin: the runs' last bits (their thread count) decide whether the "
-              "assay's sensitivity is shown, a fragile reading"),
+              "end sits at the 0.5-point margin: the runs' last bits decide whether the assay's sensitivity "
+              "is shown, a fragile reading"),
 )
 
 # Paper scale, MNIST, 3 seeds, the campaign's published records (2026-12-02), 2-core Intel Xeon.
