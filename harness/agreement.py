@@ -39,6 +39,16 @@ def paper_readings(path=REFERENCE) -> dict:
     return {r["nodeid"].split("::")[1]: r for r in recs if r.get("kind") == "verdict"}
 
 
+def headlines(path=REFERENCE) -> dict:
+    """finding id -> its headline verdict, from a verdicts.json ({} if absent). A
+    quick design must keep these too: a reading can keep its verdict while its
+    wider interval turns the finding's combined verdict (quick design study, Q5)."""
+    try:
+        return {fid: f["verdict"] for fid, f in json.loads(Path(path).read_text())["findings"].items()}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
 def compare(primary: list[tuple[str, str]], quick: dict, skipped: dict, paper: dict) -> list[dict]:
     """primary: [(finding, reading id)]; quick / paper: reading id -> verdict record;
     skipped: reading id -> reason."""

@@ -42,3 +42,12 @@ def test_the_reference_is_the_committed_multi_seed_paper_report():
     paper = agreement.paper_readings()
     assert paper, f"{agreement.REFERENCE} holds no verdicts"
     assert all(not any(math.isnan(x) for x in r["verdict"]["ci"]) for r in paper.values())
+
+
+def test_headlines_are_read_per_finding(tmp_path):
+    import json
+    p = tmp_path / "verdicts.json"
+    p.write_text(json.dumps({"findings": {"F8": {"verdict": "inconclusive"}, "F1": {"verdict": "supported"}}}))
+    assert agreement.headlines(p) == {"F8": "inconclusive", "F1": "supported"}
+    assert agreement.headlines(tmp_path / "missing.json") == {}
+    assert agreement.headlines()["F4"] == "contradicted"  # the committed paper report

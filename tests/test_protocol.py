@@ -9,7 +9,7 @@ from harness.errors import NotAtThisScale
 from harness.trainer import Phase, RunConfig
 
 Q, P = scales.QUICK, scales.PAPER
-QUICK_SUBSETS = dict(train_subset=8000, test_subset=4000, train_eval_subset=1000)
+QUICK_SUBSETS = dict(train_subset=8000, test_subset=4000, train_eval_subset=4000)
 PAPER_SUBSETS = dict(train_subset=None, test_subset=None, train_eval_subset=10000)
 
 

@@ -35,7 +35,7 @@ CANDIDATES = {  # Scale fields; see harness/scales.py
     "Q3": dict(train_subset=8000, test_subset=2000, train_eval_subset=2000, epoch_fraction=0.5, seeds=3,
                grad_trials=16),   # Q2's training, measured on half the images and half the trials: rejected
     "Q5": dict(train_subset=8000, test_subset=4000, train_eval_subset=1000, epoch_fraction=0.5, seeds=3,
-               grad_trials=32),   # Q2 with the training loss measured on 1000 images
+               grad_trials=32),   # Q2 with the training loss on 1000 images: rejected (F8's headline)
 }
 
 
@@ -64,9 +64,11 @@ def run(name, fields, out: Path, cache: Path):
                if r.get("kind") == "skipped"} if rep.exists() else {}
     primary = [(f.id, rid) for f in FINDINGS for rid in f.primary]
     rows = agreement.compare(primary, quick, skipped, agreement.paper_readings())
+    paper_heads = agreement.headlines()
     result = {"candidate": name, "scale": fields, "wall_s": wall, "pytest_tail": p.stdout[-600:], "rows": rows,
               "agree": sum(r["agree"] is True for r in rows), "disagree": sum(r["agree"] is False for r in rows),
-              "pending": sum(r["agree"] is None for r in rows)}
+              "pending": sum(r["agree"] is None for r in rows),
+              "headlines": {fid: [v, paper_heads.get(fid)] for fid, v in agreement.headlines(rep).items()}}
     (out / f"{name}.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -83,6 +85,8 @@ def main(argv=None):
         r = run(name, CANDIDATES[name], out, Path(a.cache))
         print(f"\n## {name} {r['scale']}: {r['wall_s']:.0f} s; agree {r['agree']}, disagree {r['disagree']}, "
               f"pending or not judged {r['pending']}")
+        for fid, (q, pv) in r["headlines"].items():
+            print(f"  {fid:4} headline: quick {q:13} paper {pv}")
         for row in r["rows"]:
             print(f"  {row['finding']:4} {row['reading'][:70]:70} quick {row['quick']:13} paper {row['paper']}"
                   f" -> {row['agree']}")
