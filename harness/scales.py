@@ -16,7 +16,9 @@ point supports it; 4000 images for the post's 30 epochs agreed on 21 of 24;
 24. The two it cannot decide are declared paper-only in their modules. A second
 study (2026-12-02, against the 3-seed paper verdicts, reports/quick-design/)
 tried smaller evaluation subsets and fewer gradient trials and kept this
-scale: each candidate moved a finding's verdict away from the paper's.
+scale: each candidate moved a verdict away from the paper's (the smaller
+subsets and trials a primary reading of F6, the smaller training subset F8's
+headline).
 
 A scale also names the data set (--dataset): MNIST, the post's, by default;
 Fashion-MNIST runs the same protocol on harder images of the same shape. It

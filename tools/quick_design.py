@@ -3,8 +3,9 @@
     python tools/quick_design.py [--candidates Q1 Q2] [--out reports/quick-design]
 
 For each candidate quick scale (CANDIDATES below), run the primary readings of
-every finding (claims/post.py) and literature claim (claims/literature.py) at that scale under the default protocol, 3 seeds,
-`-n 2`, on a shared cache, and compare each primary reading with the paper scale:
+every finding (claims/post.py) and literature claim (claims/literature.py) at
+that scale under the default protocol, 3 seeds, `-n 2`, on a shared cache, and
+compare each primary reading, and each finding's headline, with the paper scale:
 with a one-seed paper point estimate, they agree when the quick verdict is
 decided and on the same side of the rule's margin as the paper point (an
 inconclusive quick verdict does not agree); with a multi-seed paper verdict, when
