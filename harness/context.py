@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import variants
 from .cache import RunCache, spec_key
 from .executor import InProcess
 
@@ -94,7 +95,8 @@ class Context:
         asks F1's BS64 run to keep its last epoch; without this both would
         train). A request already in the cache or the published records is
         served by itself, so no record is orphaned; otherwise by the largest
-        superset in specs, one already stored first. And a run whose first
+        superset, one already stored first, among specs and the variants
+        earlier sessions stored (harness/variants.py). And a run whose first
         epochs are another run's (trainer.shared_epochs: F3's 30-epoch BS1024
         control and F9's 240 epochs start where F1's 15 end, L4's schedules
         from F2's BS64 lr 0.1 run after 7 epochs) starts from that run's
@@ -133,15 +135,21 @@ class Context:
         groups = {}
         for s in trains:
             groups.setdefault(replace(s, snapshots=()), set()).add(s)
-        for members in groups.values():
-            if len(members) < 2:
+        has = lambda s: self.cache.has(spec_key(s, self.fingerprint if self.exact else None))  # noqa: E731
+        stored_before = variants.Stored(self.cache_root, self.cache.published)
+        for plain, members in groups.items():
+            stored = {m for m in members if has(m)}
+            if stored == members:
                 continue
-            stored = {m for m in members if self.cache.has(spec_key(m, self.fingerprint if self.exact else None))}
+            # and the variants earlier sessions stored that this one does not ask for (F3 alone
+            # after the whole suite): served by them, such a run is neither trained again nor skipped
+            stored |= stored_before.variants(plain, has)
             for s in members - stored:
-                supers = [t for t in members if t != s and set(s.snapshots) <= set(t.snapshots)]
+                supers = [t for t in members | stored if t != s and set(s.snapshots) <= set(t.snapshots)]
                 if supers:
                     self.served_by[s] = max(supers, key=lambda t: (t in stored, len(t.snapshots), t.snapshots))
         self.targets |= {self.resolve(s) for s in specs}
+        variants.note(self.cache_root, {self.resolve(s) for s in trains})
 
     def start_for(self, spec):
         """(run, k): spec starts from run's parameters after epoch k (plan), or

@@ -118,6 +118,42 @@ def test_a_stored_request_serves_itself(mnist_root, tmp_path):
     assert ctx.resolve(plain) == plain and ctx.resolve(last) == last
 
 
+
+def test_a_variant_an_earlier_session_stored_serves_a_later_request(mnist_root, tmp_path):
+    """The whole suite stored a run keeping snapshots (1, 2); a later session of
+    one claim asks for it with (2,) or none. The stored variant serves both:
+    nothing trains again, and --no-train skips nothing. A stored variant that
+    lacks the asked snapshot serves nothing."""
+    from harness import records
+    from harness.cache import spec_key
+    plain, last, both, first = _tiny(), _tiny(snapshots=(2,)), _tiny(snapshots=(1, 2)), _tiny(snapshots=(1,))
+    mk = lambda cache, **kw: Context(scales.QUICK, [0], "cpu", mnist_root, tmp_path / cache,  # noqa: E731
+                                     tmp_path / "report", verbose_progress=False, out=lambda msg: None, **kw)
+    suite = mk("cache")
+    suite.plan([both])
+    entry = suite.results([both])[0]
+    later = mk("cache", no_train=True)
+    later.plan([plain, last])
+    assert later.resolve(plain) == later.resolve(last) == both
+    assert [e["record"]["history"] for e in later.results([plain, last])] == [entry["record"]["history"]] * 2
+    assert len(list((tmp_path / "cache" / "runs").glob("*.run"))) == 1  # nothing trained again
+
+    # the published records serve the same way, on a machine with an empty cache
+    records.write(tmp_path / "published", spec_key(both), entry, both.describe())
+    elsewhere = mk("empty", no_train=True, published=(tmp_path / "published",))
+    elsewhere.plan([plain])
+    assert elsewhere.resolve(plain) == both and "source" in elsewhere.results([plain])[0]
+
+    # (1,) stored alone does not hold epoch 2's parameters: the request for (2,) is its own run
+    stored_first = mk("other")
+    stored_first.plan([first])
+    stored_first.results([first])
+    other = mk("other", no_train=True)
+    other.plan([last])
+    assert other.resolve(last) == last
+    with pytest.raises(RunSkipped, match="--no-train"):
+        other.results([last])
+
 PLAN_SCRIPT = """
 import sys
 from harness import scales
