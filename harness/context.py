@@ -257,6 +257,21 @@ class Context:
     def records(self, specs):
         return [e["record"] for e in self.results(specs)]
 
+    def used_keys(self) -> list[str]:
+        """The keys of the entries the current test read, and of those they were
+        computed from (a run's shared first epochs, a gradient chunk's start run):
+        what the test's verdict cost (Session.finish sums it by finding)."""
+        keys, todo = set(), list(self.used)
+        while todo:
+            s = todo.pop()
+            k = self.key(s)
+            if k in keys:
+                continue
+            keys.add(k)
+            todo += [p for p, _ in [self.prefix.get(s, (None, 0))] if p is not None]
+            todo += list(s.needs())
+        return sorted(keys)
+
 
 def made_by(entry) -> dict:
     """Which machine computed an entry, and in how long, from its record's provenance."""

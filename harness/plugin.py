@@ -22,6 +22,7 @@ from .errors import HarnessError
 from .session import Session, is_worker
 
 KEY = "bsc"            # user_properties key of a record
+RUNS_KEY = "bsc_runs"  # user_properties key of the cache keys a test read
 
 
 def session_of(config) -> Session:
@@ -105,7 +106,11 @@ def _bsc_test(request, ctx):
         raise HarnessError(request.node.stash[_BAD])
     ctx.diverged_seen.clear()
     ctx.used.clear()
-    return ctx
+    yield ctx
+    # what the reading cost: the controller sums it by finding (Session.finish)
+    finding = getattr(getattr(request.module, "FINDING", None), "id", None)
+    request.node.user_properties.append((RUNS_KEY, {"finding": finding or request.module.__name__.split(".")[-1],
+                                                    "keys": ctx.used_keys()}))
 
 
 @pytest.fixture
@@ -171,6 +176,11 @@ class Gather:
 
     def pytest_runtest_logreport(self, report):
         records = self.session.records
+        if report.when == "teardown":
+            read = dict(report.user_properties).get(RUNS_KEY)
+            if read is not None:
+                self.session.read_by.setdefault(read["finding"], set()).update(read["keys"])
+            return
         if report.skipped and not hasattr(report, "wasxfail"):
             ident = dict(report.user_properties).get(ITEM_KEY)
             if ident is not None:

@@ -305,6 +305,14 @@ def _origins_section(header):
            "decides wherever it exists. Compute time is each run's own wall time on its machine.", "",
            tabulate([[r["source"], r["machine"], r["runs"], f"{r['compute_h']:.2f}"] for r in rows],
                     headers=["source", "machine", "runs", "compute (h)"], tablefmt="github"), ""]
+    cost = header.get("cost") or []
+    if cost:
+        out += ["What each finding's readings cost: the own wall time (on its machine) of every run and gradient "
+                "chunk they read, and of those these were computed from. Runs are shared, so a run several "
+                "findings read counts for each, and the findings add up to more than the last row.", "",
+                tabulate([[r["finding"], r["entries"], f"{r['core_s'] / 60:.1f}", f"{r['trained_core_s'] / 60:.1f}"]
+                          for r in cost], headers=["finding", "entries", "core-minutes", "of them trained now"],
+                         tablefmt="github", disable_numparse=True), ""]
     compared = header.get("compared") or []
     if compared:
         worst = max(compared, key=lambda c: c["max |diff|"])

@@ -63,6 +63,7 @@ class Session:
         self.t0 = time.time()
         self.records: list[dict] = []   # controller: every record the claims handed over
         self.specs: list = []           # every run the collected claims need
+        self.read_by: dict = {}         # controller: finding -> keys of the entries its readings read
         self.summary = None
         self.report_path = None
         if self.threads:
@@ -157,6 +158,7 @@ class Session:
         if not self.records:
             return
         origins = _origins(computed, cached)
+        self.summary["cost"] = cost = _cost_by_finding(self.read_by, computed, cached)
         compared = [{"run": e["desc"], "local machine": e.get("local_machine"), "max |diff|": e["max_abs_diff"]}
                     for e in ev if e["event"] == "compared"]
         wall = time.time() - self.t0
@@ -175,7 +177,7 @@ class Session:
             "seeds": len(o.seeds), "device": o.device,
             "device_name": prov["device_name"], "threads": self.thread_note(), "provenance": prov,
             "computed": len(computed), "cached": len(cached), "trained": self.summary["trained"],
-            "from_published": published, "origins": origins, "compared": compared,
+            "from_published": published, "origins": origins, "compared": compared, "cost": cost,
             "from_cache": self.summary["cached"], "diverged": [{"run": d, "epoch": at} for d, at in diverged],
             "corrupt": corrupt, "wall_s": wall, "date": report.now(),
         }
@@ -195,6 +197,10 @@ class Session:
                 tr.write_line(f"  {what}: {d}")
             if len(runs) > limit:
                 tr.write_line(f"  ... and {len(runs) - limit} more {what} (see verdicts.json)")
+        if s.get("cost"):
+            tr.write_line("  compute by finding, core-minutes (each entry's own wall time; an entry several "
+                          "findings read counts for each): " + ", ".join(
+                              f"{r['finding'].split(' ')[0]} {r['core_s'] / 60:.1f}" for r in s["cost"]))
         for d, at in s["diverged"]:
             tr.write_line(f"  DIVERGED: {d} at epoch {at} (loss or weights NaN/inf)", yellow=True)
         for err in s["corrupt"]:
@@ -225,6 +231,28 @@ def _origins(computed, cached):
             row["runs"] += 1
             row["compute_h"] += (e.get("run_wall_s") or 0.0) / 3600
     return [{"source": s, "machine": m, **v} for (s, m), v in sorted(rows.items())]
+
+
+def _cost_by_finding(read_by, computed, cached) -> list[dict]:
+    """Each finding's compute: the own wall time (on its machine) of every entry its
+    readings read, and of those these were computed from. A run several findings
+    read counts for each, so the rows add up to more than the session's total."""
+    events = cached | computed
+    wall = lambda k: events[k].get("run_wall_s") or events[k].get("wall_s") or 0.0  # noqa: E731
+    rows = []
+    for finding, keys in read_by.items():
+        known = [k for k in keys if k in events]
+        rows.append({"finding": finding, "entries": len(known), "core_s": sum(wall(k) for k in known),
+                     "trained_core_s": sum(wall(k) for k in known if k in computed)})
+    rows.sort(key=lambda r: _finding_order(r["finding"]))
+    return rows + [{"finding": "all (each entry once)", "entries": len(events),
+                    "core_s": sum(wall(k) for k in events), "trained_core_s": sum(wall(k) for k in computed)}]
+
+
+def _finding_order(name: str):
+    """F1..F12, then L1..L5, then anything else (the fidelity table) by name."""
+    head, num = name[:1], name[1:]
+    return ("FL".index(head), int(num), "") if head in ("F", "L") and num.isdigit() else (2, 0, name)
 
 
 def scale_note(scale):

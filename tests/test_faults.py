@@ -149,6 +149,9 @@ def test_divergence_is_recorded_and_reported(tmp_path, data_root):
     assert "DIVERGED at epoch 1" in out and "DIVERGED: sgd BS64 lr10000 x3 seed0 at epoch 1" in out, out
     rep = json.loads((p.report_dir / "verdicts.json").read_text())
     assert rep["header"]["diverged"] == [{"run": "sgd BS64 lr10000 x3 seed0", "epoch": 1}]
+    # what the finding's readings cost, in the report and in the terminal (the CI log)
+    assert [(r["finding"], r["entries"]) for r in rep["header"]["cost"]] == [("T0", 1), ("all (each entry once)", 1)]
+    assert re.search(r"compute by finding, core-minutes .*: T0 \d+\.\d, all \d+\.\d", out), out
     for r in rep["records"]:
         assert r["diverged"] == [{"run": "sgd BS64 lr10000 x3 seed0", "epoch": 1}]
     md = (p.report_dir / "verdicts.md").read_text()

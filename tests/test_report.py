@@ -66,3 +66,23 @@ def test_every_literature_claim_has_its_row_in_order():
     beyond = report.render(recs, header("mnist")).split("## Beyond the post")[1].split("\n## ")[0]
     rows = [line.split("|")[1].strip() for line in beyond.splitlines() if line.startswith("| L")]
     assert rows == ["L1", "L2", "L5"]
+
+
+def test_each_finding_costs_the_entries_its_readings_read_and_those_counted_once_in_all():
+    """A run two findings read counts for each; the last row counts every entry the
+    session touched once; the own wall time of a record decides, not the wait for it."""
+    from harness.session import _cost_by_finding
+    computed = {"a": {"run_wall_s": 60.0, "wall_s": 61.0}, "b": {"run_wall_s": 120.0}}
+    cached = {"c": {"run_wall_s": 30.0}, "d": {"wall_s": 6.0}}
+    rows = _cost_by_finding({"L1": {"a", "c"}, "F10": {"a", "b"}, "F2": {"d", "gone"}, "test_fidelity": {"b"}},
+                            computed, cached)
+    assert [r["finding"] for r in rows] == ["F2", "F10", "L1", "test_fidelity", "all (each entry once)"]
+    by = {r["finding"]: r for r in rows}
+    assert (by["F10"]["core_s"], by["F10"]["trained_core_s"], by["F10"]["entries"]) == (180.0, 180.0, 2)
+    assert (by["L1"]["core_s"], by["L1"]["trained_core_s"]) == (90.0, 60.0)
+    assert (by["F2"]["core_s"], by["F2"]["entries"]) == (6.0, 1)  # an entry no event names counts nothing
+    assert (by["all (each entry once)"]["core_s"], by["all (each entry once)"]["entries"]) == (216.0, 4)
+    md = report.render(RECORDS, header("mnist") | {"origins": [{"source": "trained this session", "machine": "m",
+                                                                 "runs": 4, "compute_h": 0.06}], "cost": rows})
+    import re
+    assert re.search(r"\| F10 +\| 2 +\| 3\.0 +\| 3\.0 +\|", md) and "What each finding's readings cost" in md, md
