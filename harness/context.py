@@ -257,11 +257,11 @@ class Context:
     def records(self, specs):
         return [e["record"] for e in self.results(specs)]
 
-    def used_keys(self) -> list[str]:
-        """The keys of the entries the current test read, and of those they were
-        computed from (a run's shared first epochs, a gradient chunk's start run):
-        what the test's verdict cost (Session.finish sums it by finding)."""
-        keys, todo = set(), list(self.used)
+    def cost_keys(self, specs) -> list[str]:
+        """The keys of specs' entries and of those they were computed from (a run's
+        shared first epochs, a gradient chunk's start run): given what a test
+        declared and read, what its verdict cost (Session.finish sums it by finding)."""
+        keys, todo = set(), list(specs)
         while todo:
             s = todo.pop()
             k = self.key(s)

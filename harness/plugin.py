@@ -65,10 +65,12 @@ def pytest_collection_modifyitems(session, config, items):
                 raise pytest.UsageError(msg) from None
             item.stash[_BAD] = msg  # an xdist worker cannot stop the session: the test errors with it (_bsc_test)
             continue
+        item.stash[_DECLARED] = specs
         s.specs += specs
 
 
 _BAD = pytest.StashKey[str]()
+_DECLARED = pytest.StashKey[list]()  # the specs a test item declared (@uses)
 
 
 def _selected_scalings(items, config, scalings):
@@ -108,9 +110,11 @@ def _bsc_test(request, ctx):
     ctx.used.clear()
     yield ctx
     # what the reading cost: the controller sums it by finding (Session.finish)
+    # (declared and read: a session fixture, like the gradient experiment's, is read once per worker)
     finding = getattr(getattr(request.module, "FINDING", None), "id", None)
+    keys = ctx.cost_keys([*request.node.stash.get(_DECLARED, []), *ctx.used])
     request.node.user_properties.append((RUNS_KEY, {"finding": finding or request.module.__name__.split(".")[-1],
-                                                    "keys": ctx.used_keys()}))
+                                                    "keys": keys}))
 
 
 @pytest.fixture
