@@ -185,10 +185,17 @@ class Session:
 
     def terminal_summary(self, tr):
         s = self.summary
-        if not s or not (s["trained"] or s["cached"] or s["corrupt"]):
-            if self.report_path:
-                tr.write_line(f"verdict report: {self.report_path}")
-            return
+        if s and (s["trained"] or s["cached"] or s["corrupt"]):
+            self._runs_summary(tr, s)
+        if s and s["interrupted"]:
+            # said whatever the lists above hold: an interrupt can land after a run's entry is
+            # written and before its "computed" line is logged
+            tr.write_line("interrupted: every run this session finished is in the cache; "
+                          "rerun the same command to resume", yellow=True)
+        if self.report_path:
+            tr.write_line(f"verdict report: {self.report_path}")
+
+    def _runs_summary(self, tr, s):
         tr.write_sep("-", f"batch-size-claims: {len(s['trained'])} runs trained, {len(s['cached'])} read from cache "
                           f"({len(s['published'])} of them from published records)")
         limit = 40  # a paper-scale session needs ~100 runs: the report's JSON lists them all
@@ -205,11 +212,6 @@ class Session:
             tr.write_line(f"  DIVERGED: {d} at epoch {at} (loss or weights NaN/inf)", yellow=True)
         for err in s["corrupt"]:
             tr.write_line(f"  corrupt cache entry recomputed: {err}", yellow=True)
-        if s["interrupted"]:
-            tr.write_line(f"interrupted: the {len(s['trained'])} run(s) finished this session are in the cache; "
-                          f"rerun the same command to resume", yellow=True)
-        if self.report_path:
-            tr.write_line(f"verdict report: {self.report_path}")
 
     def header_lines(self):
         o, p = self.options, self.provenance

@@ -119,6 +119,21 @@ def test_sigint_and_kill_9_mid_suite_lose_nothing_and_resume(tmp_path, data_root
     assert _all_sound(tmp_path) == N
 
 
+def test_an_interrupt_before_any_run_is_logged_still_says_how_to_resume():
+    """Ctrl-C can land after a run's entry is written and before its "computed" line
+    is logged (CI hit it once): the session then lists no run, and must still say
+    that the finished runs are kept and how to resume."""
+    from types import SimpleNamespace
+
+    from harness.session import Session
+    lines = []
+    tr = SimpleNamespace(write_line=lambda msg, **kw: lines.append(msg),
+                         write_sep=lambda sep, msg, **kw: lines.append(msg))
+    empty = {"trained": [], "cached": [], "published": [], "corrupt": [], "diverged": [], "interrupted": True}
+    Session.terminal_summary(SimpleNamespace(summary=empty, report_path=None), tr)
+    assert lines == ["interrupted: every run this session finished is in the cache; rerun the same command to resume"]
+
+
 def test_two_sessions_one_with_xdist_train_each_run_once(tmp_path, data_root):
     """Session A (`-n 2`) needs runs 0..4, session B (no xdist) needs 0..2, on
     one cache dir, started together: every run is trained exactly once, and
