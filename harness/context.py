@@ -268,7 +268,8 @@ class Context:
             if k in keys:
                 continue
             keys.add(k)
-            todo += [p for p, _ in [self.prefix.get(s, (None, 0))] if p is not None]
+            first, _ = self.prefix.get(s, (None, 0))  # the run whose first epochs s started from
+            todo += [first] if first is not None else []
             todo += list(s.needs())
         return sorted(keys)
 

@@ -22,7 +22,7 @@ from .errors import HarnessError
 from .session import Session, is_worker
 
 KEY = "bsc"            # user_properties key of a record
-RUNS_KEY = "bsc_runs"  # user_properties key of the cache keys a test read
+RUNS_KEY = "bsc_runs"  # user_properties key of the cache keys a test declared and read (what it cost)
 
 
 def session_of(config) -> Session:
